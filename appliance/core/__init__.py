@@ -1,0 +1,1 @@
+"""Shared foundations: settings, errors, events, ids, clock, text. Imports nothing of ours."""

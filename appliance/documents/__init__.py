@@ -1,0 +1,1 @@
+"""Documents: ingest with PyMuPDF, page images, text."""

@@ -1,0 +1,1 @@
+"""Durable, sealed storage: journal, snapshots, blobs, keys."""
