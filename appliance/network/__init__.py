@@ -1,1 +1,1 @@
-"""network."""
+"""Network: interfaces and addresses (netifaces), uplink detection. mDNS comes later."""
