@@ -1,1 +1,1 @@
-"""pairing."""
+"""Pairing: one-time codes and their QR cards, device credentials, guessing limits."""
