@@ -1,0 +1,446 @@
+"""Judge a command against the state: return the events it causes, or refuse with a code.
+
+Pure: no I/O, no clock reads (the caller passes ``now``), no randomness except ids
+passed in by the caller through ``command.args`` where they must be stable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from appliance.core.clock import Stamp
+from appliance.core.errors import refuse
+from appliance.core.events import Event
+from appliance.core.text import nfc
+from appliance.meeting import events as ev
+from appliance.meeting.model import SessionState, Sitting, quorum_needed
+from appliance.meeting.polls import make_spec, normalize_ballot, tally
+from appliance.meeting.roles import ROLES, Actor
+
+ACCESS_LEVELS = ("public", "delegates", "confidential")
+
+
+@dataclass(frozen=True)
+class Command:
+    """What a client asks for: a type and its arguments."""
+
+    type: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[SessionState, Actor, dict[str, Any], Stamp], list[Event]]
+_HANDLERS: dict[str, tuple[str, Handler]] = {}
+
+
+def handles(name: str, permission: str) -> Callable[[Handler], Handler]:
+    """Register a handler with the permission it needs."""
+
+    def wrap(fn: Handler) -> Handler:
+        _HANDLERS[name] = (permission, fn)
+        return fn
+
+    return wrap
+
+
+def command_permissions() -> dict[str, str]:
+    """Command type -> permission, for docs and tests."""
+    return {name: perm for name, (perm, _) in _HANDLERS.items()}
+
+
+def decide(state: SessionState, actor: Actor, command: Command, now: Stamp) -> list[Event]:
+    """The events ``command`` causes, or a ``PhsError`` saying why not."""
+    entry = _HANDLERS.get(command.type)
+    if entry is None:
+        raise refuse("not_found", message_en=f"unknown command {command.type}")
+    permission, handler = entry
+    if not actor.can(permission):
+        raise refuse("forbidden")
+    return handler(state, actor, command.args, now)
+
+
+# -- helpers -----------------------------------------------------------------
+
+
+def _text(args: dict[str, Any], key: str, *, required: bool = True, limit: int = 2000) -> str:
+    value = args.get(key, "")
+    if not isinstance(value, str):
+        raise refuse("invalid", f"Trường '{key}' phải là chuỗi.", f"'{key}' must be a string.")
+    value = nfc(value).strip()
+    if required and not value:
+        raise refuse("invalid", f"Trường '{key}' không được để trống.", f"'{key}' must not be empty.")
+    if len(value) > limit:
+        raise refuse("invalid", f"Trường '{key}' quá dài.", f"'{key}' is too long.")
+    return value
+
+
+def _open_sitting(state: SessionState) -> Sitting:
+    sitting = state.sitting()
+    if sitting is None or sitting.status != "open":
+        raise refuse("sitting_not_open")
+    return sitting
+
+
+def _participant(state: SessionState, pid: Any) -> str:
+    if not isinstance(pid, str) or pid not in state.participants:
+        raise refuse("not_found", "Không tìm thấy người tham dự.", "No such participant.")
+    return pid
+
+
+def _target(state: SessionState, actor: Actor, args: dict[str, Any], manage: str) -> str:
+    """Whom an attendance command is about: oneself, or another with the manage permission."""
+    pid = args.get("participant_id") or actor.participant_id
+    pid = _participant(state, pid)
+    if pid != actor.participant_id and not actor.can(manage):
+        raise refuse("forbidden")
+    return pid
+
+
+def _delegate_actor(state: SessionState, actor: Actor) -> str:
+    pid = actor.participant_id
+    if pid is None or pid not in state.participants or not state.participants[pid].is_delegate:
+        raise refuse("forbidden")
+    return pid
+
+
+# -- set-up ------------------------------------------------------------------
+
+
+@handles("setup", "session.manage")
+def _setup(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    body = _text(args, "body", limit=200)
+    session = _text(args, "session", limit=300)
+    titles = args.get("sittings") or ["Phiên họp thứ nhất"]
+    ids = args.get("sitting_ids") or []
+    if not isinstance(titles, list) or not all(isinstance(t, str) and t.strip() for t in titles):
+        raise refuse("invalid", "Danh sách phiên họp không hợp lệ.", "Sittings must be a list of titles.")
+    if state.sittings and any(s.status != "planned" for s in state.sittings):
+        raise refuse("conflict", "Kỳ họp đã bắt đầu, không thể thiết lập lại.", "The session has started.")
+    sittings = tuple((ids[i] if i < len(ids) else f"s{i + 1}", nfc(t).strip()) for i, t in enumerate(titles))
+    return [ev.SessionSetUp(body, session, sittings, bool(args.get("rehearsal", False)))]
+
+
+@handles("add_participants", "participant.manage")
+def _add_participants(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    rows = args.get("participants")
+    ids = args.get("ids") or []
+    if not isinstance(rows, list) or not rows:
+        raise refuse("invalid", "Danh sách người tham dự trống.", "The participant list is empty.")
+    seats = {p.seat for p in state.participants.values() if p.seat is not None}
+    out: list[Event] = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise refuse("invalid", f"Dòng {i + 1} không hợp lệ.", f"Row {i + 1} is not valid.", row=i + 1)
+        name = _text(row, "name", limit=200)
+        role = row.get("role", "delegate")
+        if role not in ROLES:
+            raise refuse("invalid", f"Dòng {i + 1}: vai trò không hợp lệ.", f"Row {i + 1}: unknown role.", row=i + 1)
+        seat = row.get("seat")
+        if seat is not None:
+            if not isinstance(seat, int) or isinstance(seat, bool) or not 1 <= seat <= 5000:
+                raise refuse("invalid", f"Dòng {i + 1}: số ghế không hợp lệ.", f"Row {i + 1}: bad seat.", row=i + 1)
+            if seat in seats:
+                raise refuse("invalid", f"Dòng {i + 1}: ghế {seat} đã có người.", f"Row {i + 1}: seat {seat} is taken.", row=i + 1)
+            seats.add(seat)
+        pid = ids[i] if i < len(ids) else f"p{len(state.participants) + i + 1}"
+        out.append(
+            ev.ParticipantAdded(
+                pid, name, role, seat, _text(row, "title", required=False), _text(row, "team", required=False)
+            )
+        )
+    return out
+
+
+@handles("add_agenda_item", "agenda.manage")
+def _add_item(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    return [ev.AgendaItemAdded(str(args.get("id") or f"i{len(state.agenda) + 1}"), _text(args, "title", limit=500))]
+
+
+@handles("add_document", "document.manage")
+def _add_document(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    item = args.get("item")
+    if not isinstance(item, int) or not 1 <= item <= len(state.agenda):
+        raise refuse("not_found", "Không có mục chương trình này.", "No such agenda item.")
+    access = args.get("access", "delegates")
+    if access not in ACCESS_LEVELS:
+        raise refuse("invalid", "Mức truy cập không hợp lệ.", "Unknown access level.")
+    rec = args["record"]
+    return [
+        ev.DocumentAdded(
+            id=args["id"],
+            item_id=state.agenda[item - 1].id,
+            title=nfc(rec["title"])[:300],
+            filename=nfc(args.get("filename", ""))[:300],
+            pages=int(rec["page_count"]),
+            sizes=tuple((float(w), float(h)) for w, h in rec["sizes"]),
+            access=access,
+            blobs=rec["page_blobs"],
+            original_blob=rec["original_blob"],
+            text_blob=rec.get("text_blob") or "",
+        )
+    ]
+
+
+# -- pairing -------------------------------------------------------------------
+
+
+@handles("issue_code", "device.pair")
+def _issue_code(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    pid = _participant(state, args.get("participant_id"))
+    return [ev.PairingCodeIssued(args["digest"], pid, now.wall + float(args.get("ttl", 600)))]
+
+
+@handles("pair", "pair")
+def _pair(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    code = state.codes.get(args["code_digest"])
+    if code is None or code.used or code.expires_at < now.wall:
+        raise refuse("code_invalid")
+    return [ev.DevicePaired(args["device_id"], code.participant_id, args["token_digest"], code.digest, now.wall)]
+
+
+# -- the sitting ---------------------------------------------------------------
+
+
+@handles("open_sitting", "sitting.manage")
+def _open(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    sitting = state.sitting()
+    if sitting is None:
+        raise refuse("not_found", "Chưa có phiên họp nào được lên lịch.", "No sitting is planned.")
+    if sitting.status == "open":
+        raise refuse("conflict", "Phiên họp đã khai mạc.", "The sitting is already open.")
+    if sitting.status == "closed":
+        nxt = next((s for s in state.sittings if s.status == "planned"), None)
+        if nxt is None:
+            raise refuse("conflict", "Không còn phiên họp nào để khai mạc.", "No sitting left to open.")
+        sitting = nxt
+    confirmed = args.get("confirmed_wall")
+    if confirmed is not None and not isinstance(confirmed, int | float):
+        raise refuse("invalid")
+    return [ev.SittingOpened(sitting.id, now.wall, now.mono, float(confirmed) if confirmed is not None else None)]
+
+
+@handles("close_sitting", "sitting.manage")
+def _close(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    sitting = _open_sitting(state)
+    out: list[Event] = []
+    for entry in list(state.floor.speaking):
+        out.append(ev.FloorEnded(entry.participant_id, now.wall, round(now.mono - entry.mono, 3)))
+    for poll in state.polls.values():
+        if poll.status == "open":
+            out.append(_close_event(state, poll.id, now))
+    out.append(ev.SittingClosed(sitting.id, now.wall))
+    return out
+
+
+@handles("check_in", "view")
+def _check_in(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    pid = _target_attendance(state, actor, args)
+    sitting = _open_sitting(state)
+    if pid in sitting.present:
+        return []
+    return [ev.CheckedIn(sitting.id, pid, now.wall)]
+
+
+@handles("check_out", "view")
+def _check_out(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    pid = _target_attendance(state, actor, args)
+    sitting = _open_sitting(state)
+    if pid not in sitting.present:
+        return []
+    return [ev.CheckedOut(sitting.id, pid, now.wall)]
+
+
+def _target_attendance(state: SessionState, actor: Actor, args: dict[str, Any]) -> str:
+    pid = args.get("participant_id") or actor.participant_id
+    if pid == actor.participant_id and not actor.can("attendance.self"):
+        raise refuse("forbidden")
+    pid = _target(state, actor, args, "attendance.manage")
+    if not state.participants[pid].is_delegate:
+        raise refuse("invalid", "Chỉ đại biểu mới điểm danh.", "Only delegates check in.")
+    return pid
+
+
+@handles("start_item", "agenda.run")
+def _start_item(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    sitting = _open_sitting(state)
+    item = args.get("item")
+    if not isinstance(item, int) or isinstance(item, bool) or not 1 <= item <= len(state.agenda):
+        raise refuse("not_found", "Không có mục chương trình này.", "No such agenda item.")
+    return [ev.ItemStarted(sitting.id, item, now.wall)]
+
+
+# -- the floor -----------------------------------------------------------------
+
+
+@handles("request_floor", "floor.request")
+def _request_floor(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    pid = _delegate_actor(state, actor)
+    _open_sitting(state)
+    kind = args.get("kind", "speak")
+    if kind not in ("speak", "rebuttal"):
+        raise refuse("invalid", "Loại đăng ký không hợp lệ.", "kind must be speak or rebuttal.")
+    if any(e.participant_id == pid for e in state.floor.queue):
+        return []  # a double tap or a concurrent duplicate yields one entry
+    return [ev.FloorRequested(pid, kind, now.wall, now.mono)]
+
+
+@handles("withdraw_floor", "floor.request")
+def _withdraw(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    pid = _delegate_actor(state, actor)
+    if not any(e.participant_id == pid for e in state.floor.queue):
+        raise refuse("not_found", "Bạn chưa đăng ký phát biểu.", "You have no request to withdraw.")
+    return [ev.FloorWithdrawn(pid, now.wall)]
+
+
+def queue_order(state: SessionState) -> list[str]:
+    """The order the chair would grant: rebuttals first, each kind in arrival order."""
+    rebuttals = [e.participant_id for e in state.floor.queue if e.kind == "rebuttal"]
+    ordinary = [e.participant_id for e in state.floor.queue if e.kind != "rebuttal"]
+    return rebuttals + ordinary
+
+
+@handles("grant_floor", "floor.manage")
+def _grant(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    _open_sitting(state)
+    to = args.get("to", "next")
+    if to == "next":
+        order = queue_order(state)
+        if not order:
+            raise refuse("not_found", "Không có ai đăng ký phát biểu.", "Nobody is waiting for the floor.")
+        pid = order[0]
+    else:
+        pid = _participant(state, to)
+        if not state.participants[pid].is_delegate and state.participants[pid].role != "guest":
+            raise refuse("invalid", "Chỉ đại biểu hoặc khách mời được phát biểu.", "Only delegates or guests may speak.")
+    if any(e.participant_id == pid for e in state.floor.speaking):
+        return []
+    waiting = next((e for e in state.floor.queue if e.participant_id == pid), None)
+    kind = waiting.kind if waiting else "speak"
+    out: list[Event] = []
+    if state.floor.mic_mode in ("request", "override"):
+        # One speaker at a time: a new grant ends the current speech.
+        for entry in state.floor.speaking:
+            out.append(ev.FloorEnded(entry.participant_id, now.wall, round(now.mono - entry.mono, 3)))
+    out.append(ev.FloorGranted(pid, kind, now.wall, now.mono))
+    return out
+
+
+@handles("end_floor", "floor.manage")
+def _end(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    to = args.get("to", "all")
+    speaking = state.floor.speaking
+    if to != "all":
+        pid = _participant(state, to)
+        speaking = [e for e in speaking if e.participant_id == pid]
+        if not speaking:
+            raise refuse("not_found", "Người này không đang phát biểu.", "That participant is not speaking.")
+    return [ev.FloorEnded(e.participant_id, now.wall, round(now.mono - e.mono, 3)) for e in speaking]
+
+
+# -- polls ---------------------------------------------------------------------
+
+
+@handles("open_poll", "poll.manage")
+def _open_poll(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    sitting = _open_sitting(state)
+    total = state.total_delegates()
+    if state.present_delegates() < quorum_needed(total) or total == 0:
+        raise refuse("no_quorum", present=state.present_delegates(), needed=quorum_needed(total))
+    poll_id = str(args["poll_id"])
+    answers = args.get("answers") or ["for", "against", "abstain"]
+    spec = make_spec(
+        poll_id,
+        _text(args, "question", limit=1000),
+        str(args.get("method", "public")),
+        list(answers) if isinstance(answers, list) else answers,
+        args.get("rule", "more_than_half_of_total"),
+        kind=args.get("kind"),
+        candidates=args.get("candidates"),
+        choose=args.get("choose"),
+        allow_correction=bool(args.get("allow_correction", False)),
+    )
+    duration = args.get("duration_s")
+    if duration is not None and (not isinstance(duration, int | float) or not 1 <= duration <= 3600):
+        raise refuse("invalid", "Thời gian biểu quyết không hợp lệ.", "duration_s must be 1..3600.")
+    closes_at = now.wall + float(duration) if duration else None
+    return [ev.PollOpened(poll_id, sitting.id, sitting.current_item, spec_to_dict(spec), now.wall, closes_at)]
+
+
+def spec_to_dict(spec: Any) -> dict[str, Any]:
+    """A PollSpec as JSON."""
+    import dataclasses
+
+    data = dataclasses.asdict(spec)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+
+def spec_from_dict(data: dict[str, Any]) -> Any:
+    """Rebuild a PollSpec from its JSON form."""
+    return make_spec(
+        data["id"],
+        data["question"],
+        data["method"],
+        list(data["answers"]),
+        data.get("rule"),
+        kind=data.get("kind"),
+        candidates=list(data.get("candidates") or []) or None,
+        choose=data.get("choose"),
+        allow_correction=bool(data.get("allow_correction", False)),
+    )
+
+
+@handles("vote", "poll.vote")
+def _vote(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    pid = _delegate_actor(state, actor)
+    poll = state.polls.get(str(args.get("poll_id")))
+    if poll is None:
+        raise refuse("not_found", "Không có lượt biểu quyết này.", "No such poll.")
+    if poll.status != "open" or (poll.closes_at is not None and now.wall >= poll.closes_at):
+        raise refuse("poll_closed")
+    sitting = state.sitting()
+    if sitting is None or pid not in sitting.present:
+        raise refuse("not_present")
+    if pid in poll.voters:
+        raise refuse("already_voted")
+    spec = spec_from_dict(poll.spec)
+    choice = normalize_ballot(spec, args.get("answer"), args.get("answers"))
+    public = spec.method == "public"
+    return [ev.BallotCast(poll.id, pid, choice if public else None)]
+
+
+def secret_choice(state: SessionState, args: dict[str, Any]) -> Any:
+    """The normalized choice of a secret ballot, which goes to the ballot box, never the journal."""
+    poll = state.polls[str(args["poll_id"])]
+    return normalize_ballot(spec_from_dict(poll.spec), args.get("answer"), args.get("answers"))
+
+
+@handles("close_poll", "poll.manage")
+def _close_poll(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    poll = state.polls.get(str(args.get("poll_id")))
+    if poll is None:
+        raise refuse("not_found", "Không có lượt biểu quyết này.", "No such poll.")
+    if poll.status != "open":
+        raise refuse("poll_closed")
+    return [_close_event(state, poll.id, now)]
+
+
+def _close_event(state: SessionState, poll_id: str, now: Stamp) -> Event:
+    return ev.PollClosed(poll_id, now.wall, compute_result(state, poll_id))
+
+
+def compute_result(state: SessionState, poll_id: str) -> dict[str, Any]:
+    """The poll's result against the state as it stands (for close, and live public tallies)."""
+    poll = state.polls[poll_id]
+    spec = spec_from_dict(poll.spec)
+    sitting = state.sitting()
+    present = 0
+    if sitting is not None:
+        present = sum(1 for p in sitting.present if p in state.participants and state.participants[p].is_delegate)
+    if spec.method == "public":
+        ballots: list[Any] = list(poll.ballots.values())
+        voters: dict[str, Any] | None = dict(poll.ballots)
+    else:
+        ballots = list(state.secret_choices(poll_id))
+        voters = None
+    return tally(spec, ballots, total=state.total_delegates(), present=present, voters=voters)

@@ -1,0 +1,160 @@
+"""What each role sees: the /api/state shape of docs/CONTRACTS.md, filtered before it leaves the box."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from appliance.meeting.decide import compute_result, queue_order
+from appliance.meeting.model import DocumentMeta, Poll, SessionState, quorum_needed
+from appliance.meeting.roles import DELEGATE_ROLES, Actor
+
+SECTIONS = (
+    "body",
+    "session",
+    "sitting",
+    "sittings",
+    "agenda",
+    "documents",
+    "participants",
+    "attendance",
+    "floor",
+    "polls",
+)
+
+
+def may_read(doc: DocumentMeta, actor: Actor) -> bool:
+    """Access levels: public for all readers; delegates for delegates and staff; confidential by permission."""
+    if not actor.can("document.read"):
+        return False
+    if doc.access == "public":
+        return True
+    if doc.access == "delegates":
+        return actor.role in DELEGATE_ROLES or actor.role == "secretary"
+    return actor.can("document.read.confidential")
+
+
+def document_view(doc: DocumentMeta, state: SessionState) -> dict[str, Any]:
+    """A document as clients see it (no blob ids)."""
+    item_n = next((i + 1 for i, it in enumerate(state.agenda) if it.id == doc.item_id), None)
+    return {
+        "id": doc.id,
+        "title": doc.title,
+        "item": item_n,
+        "pages": doc.pages,
+        "access": doc.access,
+        "filename": doc.filename,
+        "sizes": doc.sizes,
+    }
+
+
+def poll_view(state: SessionState, poll: Poll, actor: Actor | None = None) -> dict[str, Any]:
+    """A poll with its live count and, once closed, its result."""
+    spec = poll.spec
+    result = poll.result
+    if result is not None and spec.get("method") != "public":
+        result = {k: v for k, v in result.items() if k != "per_delegate"}
+    return {
+        "id": poll.id,
+        "question": spec.get("question"),
+        "method": spec.get("method"),
+        "kind": spec.get("kind"),
+        "rule": spec.get("rule"),
+        "answers": list(spec.get("answers") or []),
+        "candidates": list(spec.get("candidates") or []),
+        "choose": spec.get("choose"),
+        "item": poll.item,
+        "status": poll.status,
+        "voted": len(poll.voters),
+        "opened_at": poll.opened_at,
+        "closes_at": poll.closes_at,
+        "result": result,
+    }
+
+
+def section(state: SessionState, name: str, actor: Actor) -> Any:
+    """One top-level section of the view."""
+    sitting = state.sitting()
+    if name == "body":
+        return {"name": state.body, "total_delegates": state.total_delegates(), "labels": dict(state.labels)}
+    if name == "session":
+        return {"title": state.session, "rehearsal": state.rehearsal}
+    if name == "sitting":
+        if sitting is None:
+            return None
+        return {
+            "id": sitting.id,
+            "title": sitting.title,
+            "status": sitting.status,
+            "current_item": sitting.current_item,
+            "opened_at": sitting.opened_at,
+        }
+    if name == "sittings":
+        return [{"id": s.id, "title": s.title, "status": s.status} for s in state.sittings]
+    if name == "agenda":
+        return [
+            {
+                "n": i + 1,
+                "id": it.id,
+                "title": it.title,
+                "documents": [d for d in it.documents if d in state.documents and may_read(state.documents[d], actor)],
+            }
+            for i, it in enumerate(state.agenda)
+        ]
+    if name == "documents":
+        return {d.id: document_view(d, state) for d in state.documents.values() if may_read(d, actor)}
+    if name == "participants":
+        return [
+            {"id": p.id, "name": p.name, "role": p.role, "seat": p.seat, "title": p.title, "team": p.team}
+            for p in sorted(state.participants.values(), key=lambda p: (p.seat or 10**6, p.id))
+        ]
+    if name == "attendance":
+        total = state.total_delegates()
+        present = state.present_delegates()
+        return {
+            "present": present,
+            "total": total,
+            "needed": quorum_needed(total),
+            "quorum": total > 0 and present >= quorum_needed(total),
+            "present_ids": list(sitting.present) if sitting else [],
+        }
+    if name == "floor":
+        by_id = {e.participant_id: e for e in state.floor.queue}
+        return {
+            "queue": [
+                {"participant_id": pid, "kind": by_id[pid].kind, "at": by_id[pid].at} for pid in queue_order(state)
+            ],
+            "speaking": [
+                {"participant_id": e.participant_id, "kind": e.kind, "since": e.at} for e in state.floor.speaking
+            ],
+            "mic_mode": state.floor.mic_mode,
+            "mics_open": [e.participant_id for e in state.floor.speaking],
+        }
+    if name == "polls":
+        return [poll_view(state, p, actor) for p in state.polls.values()]
+    raise KeyError(name)
+
+
+def me_view(state: SessionState, actor: Actor) -> dict[str, Any]:
+    """The viewer's own facts: presence and which polls they voted in (never how)."""
+    pid = actor.participant_id
+    sitting = state.sitting()
+    return {
+        "participant_id": pid,
+        "role": actor.role,
+        "present": bool(sitting and pid in sitting.present),
+        "voted": [p.id for p in state.polls.values() if pid in p.voters],
+    }
+
+
+def view_for(state: SessionState, actor: Actor) -> dict[str, Any]:
+    """The whole view for one viewer."""
+    out: dict[str, Any] = {"position": state.position}
+    for name in SECTIONS:
+        out[name] = section(state, name, actor)
+    out["me"] = me_view(state, actor)
+    return out
+
+
+def live_public_counts(state: SessionState, poll_id: str) -> dict[str, Any]:
+    """A provisional result of an open public poll (shown only if the chair chooses)."""
+    return compute_result(state, poll_id)
