@@ -25,17 +25,15 @@ def candidate_counts(
 ) -> dict[str, dict[str, int]]:
     """Per candidate counts; ``left_out`` is the answer a missing candidate gets, or None to skip it."""
     counts: dict[str, dict[str, int]] = {c: dict.fromkeys(answers, 0) for c in candidates}
-    rated = dict.fromkeys(candidates, 0)
     for ballot in ballots:
         for candidate in candidates:
             code = ballot.get(candidate, left_out)
-            if code is None:
-                continue
-            counts[candidate][code] += 1
-            rated[candidate] += 1
+            if code is not None:
+                counts[candidate][code] += 1
+    # SCENARIO.md: not_voted is the delegates who cast no ballot, the same for every
+    # candidate; a confidence ballot that skips someone is cast, just not counted for them.
     for candidate in candidates:
-        # A ballot that skipped a candidate (confidence) is, for them, a ballot not cast.
-        counts[candidate][NOT_VOTED] = max(0, total - rated[candidate])
+        counts[candidate][NOT_VOTED] = max(0, total - len(ballots))
     return counts
 
 

@@ -402,8 +402,9 @@ def test_confidence_left_out_candidate_is_not_counted_nq96() -> None:
     assert spec.kind == "confidence"
     assert normalize_ballot(spec, None, {"A": "high"}) == {"A": "high"}
     result = tally(spec, [{"A": "high"}, {"A": "trust", "B": "low"}], total=3, present=3)
+    # not_voted is who cast no ballot (SCENARIO.md), the same for A and B.
     assert result["counts"]["A"] == {"high": 1, "trust": 1, "low": 0, "not_voted": 1}
-    assert result["counts"]["B"] == {"high": 0, "trust": 0, "low": 1, "not_voted": 2}
+    assert result["counts"]["B"] == {"high": 0, "trust": 0, "low": 1, "not_voted": 1}
     assert result["turnout"] == 2
 
 
@@ -430,7 +431,7 @@ def test_vote_of_confidence_per_candidate_nq96() -> None:
     cast = [{"A": "no_trust", "B": "trust"}] * 16 + [{"A": "trust"}] * 4
     result = tally(spec, cast, total=30, present=30)
     assert result["flags"] == {"A": ["more_than_half_no_trust"], "B": []}
-    assert result["counts"]["B"] == {"trust": 16, "no_trust": 0, "not_voted": 14}
+    assert result["counts"]["B"] == {"trust": 16, "no_trust": 0, "not_voted": 10}
 
 
 # -- opinion polls -------------------------------------------------------------------
