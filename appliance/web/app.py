@@ -1,0 +1,133 @@
+"""The Litestar application: one ``create_app()``; nothing runs at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Response, get
+from litestar.config.response_cache import ResponseCacheConfig
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+
+from appliance import __version__
+from appliance.core.errors import PhsError
+from appliance.core.settings import Settings
+from appliance.web.auth import PUBLIC, permission_guard
+from appliance.web.controllers import documents, journal, live, polls, session, sitting
+from appliance.web.demo import announce
+from appliance.web.errors import http_error_response, internal_error_response, phs_error_response
+from appliance.web.service import Appliance
+
+WEB_UI = Path(__file__).resolve().parents[2] / "web_ui"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+@get("/", opt={"permission": PUBLIC}, include_in_schema=False)
+async def root() -> Redirect:
+    """The start page."""
+    return Redirect("/ui/")
+
+
+ROUTES: list[Any] = [
+    root,
+    session.health,
+    session.pair,
+    session.me,
+    session.state_view,
+    session.setup,
+    session.participants,
+    session.add_participants,
+    session.add_item,
+    session.pairing_code,
+    sitting.open_sitting,
+    sitting.close_sitting,
+    sitting.check_in,
+    sitting.check_out,
+    sitting.start_item,
+    sitting.request_floor,
+    sitting.withdraw_floor,
+    sitting.grant_floor,
+    sitting.end_floor,
+    polls.open_poll,
+    polls.read_poll,
+    polls.vote,
+    polls.close_poll,
+    documents.list_documents,
+    documents.read_document,
+    documents.page_image,
+    documents.upload_document,
+    journal.verify,
+    live.live,
+]
+
+
+def _security_headers(response: Response[Any]) -> Response[Any]:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def base_urls(settings: Settings) -> list[str]:
+    """The URLs people should open: the bound address, or every interface for 0.0.0.0."""
+    if settings.host in ("0.0.0.0", "::"):
+        from appliance.network.interfaces import server_addresses
+
+        hosts = server_addresses() or ["127.0.0.1"]
+    else:
+        hosts = [settings.host]
+    return [f"http://{h}:{settings.port}" for h in hosts]
+
+
+def create_app(settings: Settings | None = None, appliance: Appliance | None = None) -> Litestar:
+    """Build the app around one ``Appliance`` (the single writer of the data directory)."""
+    settings = settings or Settings.from_env()
+    appliance = appliance or Appliance(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.appliance = appliance
+        await appliance.start()
+        announce(appliance, base_urls(settings))
+        try:
+            yield
+        finally:
+            await appliance.stop()
+
+    static = create_static_files_router(
+        path="/ui",
+        directories=[WEB_UI],
+        html_mode=True,
+        opt={"permission": PUBLIC},
+        include_in_schema=False,
+        cache_control=None,
+    )
+    return Litestar(
+        route_handlers=[*ROUTES, static],
+        guards=[permission_guard],
+        lifespan=[lifespan],
+        exception_handlers={
+            PhsError: phs_error_response,
+            HTTPException: http_error_response,
+            Exception: internal_error_response,
+        },
+        after_request=_security_headers,
+        openapi_config=OpenAPIConfig(title="PHS — Phòng họp số", version=__version__, path="/api/schema"),
+        response_cache_config=ResponseCacheConfig(),
+        request_max_body_size=1024 * 1024,
+        debug=False,
+        logging_config=None,
+    )

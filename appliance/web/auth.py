@@ -1,0 +1,58 @@
+"""Who is asking: credentials from the cookie or a Bearer header, and the permission guard.
+
+Every route handler declares ``opt={"permission": NAME}``; the guard refuses a handler
+without one, so a new route cannot ship unprotected (tests walk the route table too).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+
+from appliance.core.errors import refuse
+from appliance.meeting.roles import Actor
+
+COOKIE = "phs_token"
+PUBLIC = "public"
+SCHEMA_PATH = "/api/schema"
+
+
+def token_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The credential a request carries."""
+    header = connection.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    cookie = connection.cookies.get(COOKIE)
+    if cookie:
+        return cookie
+    return connection.query_params.get("token")
+
+
+def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Resolve the actor and check the handler's declared permission."""
+    permission = handler.opt.get("permission")
+    if permission is None and connection.scope["path"].startswith(SCHEMA_PATH):
+        permission = PUBLIC  # the published OpenAPI document
+    if permission is None:
+        raise refuse("forbidden", message_en="route declares no permission")
+    if permission == PUBLIC:
+        return
+    appliance = connection.app.state.appliance
+    device, actor = appliance.authenticate(token_of(connection))
+    connection.scope["state"]["actor"] = actor
+    connection.scope["state"]["device"] = device
+    if not actor.can(permission):
+        raise refuse("forbidden")
+
+
+def actor_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    """The actor the guard resolved."""
+    actor: Actor = connection.scope["state"]["actor"]
+    return actor
+
+
+def device_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The device id the guard resolved."""
+    return str(connection.scope["state"]["device"])

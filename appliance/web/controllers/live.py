@@ -1,0 +1,56 @@
+"""The live channel: one WebSocket per device."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+
+from appliance.web.auth import actor_of, device_of
+
+
+@websocket("/api/live", opt={"permission": "view"})
+async def live(socket: WebSocket[Any, Any, Any]) -> None:
+    """Snapshot on connect, then changed sections; answers resume and ping."""
+    await socket.accept()
+    hub = socket.app.state.appliance.hub
+    conn = hub.connect(actor_of(socket), device_of(socket))
+
+    async def sender() -> None:
+        while True:
+            message = await conn.queue.get()
+            await socket.send_text(message)
+
+    task = asyncio.create_task(sender())
+    closed = asyncio.create_task(conn.closed.wait())
+    try:
+        while True:
+            receive = asyncio.create_task(socket.receive_text())
+            done, _ = await asyncio.wait({receive, closed, task}, return_when=asyncio.FIRST_COMPLETED)
+            if receive not in done:
+                receive.cancel()
+                break
+            try:
+                message = json.loads(receive.result())
+            except (ValueError, TypeError):
+                await socket.send_text(json.dumps({"type": "error", "code": "invalid", "message": "JSON"}))
+                continue
+            if not isinstance(message, dict):
+                continue
+            if message.get("type") == "ping":
+                await socket.send_text('{"type": "pong"}')
+            elif message.get("type") == "resume" and isinstance(message.get("position"), int):
+                hub.resync(conn, message["position"])
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        task.cancel()
+        closed.cancel()
+        hub.disconnect(conn)
+        if socket.connection_state != "disconnect":
+            with contextlib.suppress(RuntimeError):
+                await socket.close()

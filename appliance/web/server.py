@@ -1,0 +1,49 @@
+"""Running the appliance: ``phs serve`` (uvicorn on a real socket) and ``phs up`` (supervisord)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+
+from appliance.core.settings import Settings
+
+log = logging.getLogger("phs.server")
+
+
+def serve(settings: Settings) -> int:
+    """Run the web server in the foreground until SIGINT/SIGTERM."""
+    from appliance.web.app import create_app
+
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        ws="websockets-sansio",
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+def up(settings: Settings) -> int:
+    """Write the supervisord configuration into the data directory and run it in the foreground."""
+    from appliance.supervise import run_supervisord, write_config
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    conf = write_config(
+        settings,
+        settings.data_dir,
+        demo=settings.demo,
+        host=settings.host,
+        port=settings.port,
+        keys_dir=settings.keys_dir,
+    )
+    sys.stderr.write(f"supervisord: {conf}\n")
+    return run_supervisord(conf)

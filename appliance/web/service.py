@@ -1,0 +1,316 @@
+"""The appliance's single writer: judges commands, makes them durable, then tells everyone.
+
+Flow of every change (DESIGN.md): ``decide`` (pure) -> events applied in memory with
+the position the journal assigned -> the journal batch is fsynced -> the outcome is
+acknowledged and the live hub publishes. Nothing is acknowledged before it is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from appliance.core.clock import Clock
+from appliance.core.errors import PhsError, refuse
+from appliance.core.events import Event
+from appliance.core.ids import new_id
+from appliance.core.settings import Settings
+from appliance.meeting import events as ev
+from appliance.meeting.apply import apply
+from appliance.meeting.decide import Command, decide, secret_choice
+from appliance.meeting.model import STATE_VERSION, SessionState
+from appliance.meeting.roles import PERMISSIONS, ROLES, Actor
+from appliance.pairing.codes import RateLimiter, code_digest, new_code, new_token, token_digest
+from appliance.store.ballotbox import BallotBox
+from appliance.store.blobs import BlobStore
+from appliance.store.journal import Journal
+from appliance.store.keys import Keyring
+from appliance.store.snapshots import Snapshots
+from appliance.web.live import LiveHub
+
+log = logging.getLogger("phs.service")
+
+SYSTEM = Actor("system", "system", frozenset(PERMISSIONS) | {"pair"})
+PAIRING_ACTOR = Actor(None, "unpaired", frozenset({"pair"}))
+
+
+class Appliance:
+    """Owns the state, the journal and the live hub for one data directory."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.state = SessionState()
+        self.hub = LiveHub(self)
+        self.limiter = RateLimiter()
+        self._outcomes: OrderedDict[tuple[str, str], dict[str, Any] | PhsError] = OrderedDict()
+        self._inflight: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}
+        self._since_snapshot = 0
+        self.started = False
+        self.demo_codes: dict[str, str] = {}
+
+    # -- life cycle ---------------------------------------------------------------
+    async def start(self) -> None:
+        """Unlock keys, open the journal, restore the newest snapshot and replay the rest."""
+        data = self.settings.data_dir
+        data.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.keyring = Keyring.open(self.settings.keys_dir, data, create=True)
+        key = self.keyring.data_key("session")
+        self.blobs = BlobStore(data / "blobs", self.keyring.data_key("blobs"), self.keyring.mac_key("blobs"))
+        self.snapshots = Snapshots(data / "snapshots", key)
+        self.ballots = BallotBox.open(data / "ballots" / "box.sealed", self.keyring.data_key("ballots"))
+        self.mac = self.keyring.mac_key("pairing")
+        snap = self.snapshots.load()
+        after = 0
+        if snap is not None and snap[1].get("version") == STATE_VERSION:
+            after, body = snap
+            self.state = SessionState.model_validate(body)
+        self.journal = await Journal.open(data / "journal", key, identity=self.keyring.identity(), verify_from=after)
+        replayed = 0
+        for position, record in self.journal.records(after=after):
+            self._replay(position, record)
+            replayed += 1
+        for poll_id, poll in self.state.polls.items():
+            if poll.spec.get("method") == "secret":
+                for choice in self.ballots.choices(poll_id):
+                    self.state.add_secret_choice(poll_id, choice)
+        log.info("state restored", extra={"snapshot": after, "replayed": replayed, "head": self.journal.head})
+        self.started = True
+        if self.settings.demo:
+            from appliance.web.demo import demo_codes, seed_demo
+
+            fresh = not self.state.participants
+            self.demo_codes = await seed_demo(self) if fresh else await demo_codes(self)
+        if self.settings.setup_code:
+            await self._ensure_setup_code(self.settings.setup_code)
+
+    async def stop(self) -> None:
+        """Snapshot and close the journal."""
+        if not self.started:
+            return
+        await self.hub.close_all()
+        await asyncio.to_thread(self._snapshot)
+        await self.journal.close()
+        self.started = False
+
+    def _replay(self, position: int, record: dict[str, Any]) -> None:
+        for body in record.get("events", []):
+            apply(self.state, Event.from_dict(body), position)
+        self.state.position = position
+        client = record.get("client")
+        if client:
+            events = [Event.from_dict(b) for b in record.get("events", [])]
+            self._remember((record.get("device", ""), client), {"ok": True, "position": position, "ref": _ref(events)})
+
+    def _snapshot(self) -> None:
+        self.snapshots.save(self.state.position, self.state.model_dump(mode="json"))
+        self._since_snapshot = 0
+
+    # -- commands -----------------------------------------------------------------
+    def _remember(self, key: tuple[str, str], outcome: dict[str, Any] | PhsError) -> None:
+        self._outcomes[key] = outcome
+        while len(self._outcomes) > 50_000:
+            self._outcomes.popitem(last=False)
+
+    async def execute(
+        self, actor: Actor, command: Command, *, device: str = "", client_id: str | None = None
+    ) -> dict[str, Any]:
+        """Judge, persist, publish; a retried ``client_id`` gets the first outcome."""
+        if client_id:
+            key = (device, client_id[:100])
+            if key in self._outcomes:
+                first = self._outcomes[key]
+                if isinstance(first, PhsError):
+                    raise first
+                return dict(first, replayed=True)
+            if key in self._inflight:
+                return dict(await asyncio.shield(self._inflight[key]), replayed=True)
+            fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+            self._inflight[key] = fut
+            try:
+                outcome = await self._execute(actor, command, device, client_id[:100])
+            except PhsError as err:
+                self._remember(key, err)
+                fut.set_exception(err)
+                fut.exception()  # retrieved: nobody else may be waiting
+                raise
+            except BaseException as err:
+                fut.set_exception(err)
+                fut.exception()
+                raise
+            finally:
+                self._inflight.pop(key, None)
+            self._remember(key, outcome)
+            fut.set_result(outcome)
+            return outcome
+        return await self._execute(actor, command, device, None)
+
+    async def _execute(self, actor: Actor, command: Command, device: str, client_id: str | None) -> dict[str, Any]:
+        now = self.clock.now()
+        events = decide(self.state, actor, command, now)
+        secret: Any = None
+        if command.type == "vote" and events and self.state.polls[str(command.args["poll_id"])].spec.get("method") == "secret":
+            secret = secret_choice(self.state, command.args)
+        if not events:
+            return {"ok": True, "position": self.state.position, "changed": False}
+        record: dict[str, Any] = {
+            "events": [e.to_dict() for e in events],
+            "wall": now.wall,
+            "mono": now.mono,
+            "actor": actor.participant_id,
+            "device": device,
+        }
+        if client_id:
+            record["client"] = client_id
+        position, durable = self.journal.submit(record)
+        for e in events:
+            apply(self.state, e, position)
+        if secret is not None:
+            poll_id = str(command.args["poll_id"])
+            self.state.add_secret_choice(poll_id, secret)
+            await asyncio.to_thread(self.ballots.cast, poll_id, secret)
+        await durable
+        self.hub.publish(position, events)
+        self._since_snapshot += 1
+        if self._since_snapshot >= self.settings.snapshot_every:
+            self._since_snapshot = 0
+            await asyncio.to_thread(self._snapshot)
+        return {"ok": True, "position": position, "changed": True, "ref": _ref(events)}
+
+    # -- devices and pairing ------------------------------------------------------
+    def authenticate(self, token: str | None) -> tuple[str, Actor]:
+        """The device and actor a credential belongs to, or ``not_paired``."""
+        if not token or len(token) > 200:
+            raise refuse("not_paired")
+        digest = token_digest(token, self.mac)
+        for device in self.state.devices.values():
+            if device.token_digest == digest and not device.revoked:
+                participant = self.state.participants.get(device.participant_id)
+                if participant is None:
+                    break
+                return device.id, Actor.for_role(participant.id, participant.role)
+        raise refuse("not_paired")
+
+    async def issue_code(self, actor: Actor, participant_id: str, ttl: float = 600.0) -> dict[str, Any]:
+        """A one-time pairing code for a participant; only its digest is kept."""
+        code = new_code()
+        while code_digest(code, self.mac) in self.state.codes:
+            code = new_code()
+        await self.execute(
+            actor,
+            Command("issue_code", {"participant_id": participant_id, "digest": code_digest(code, self.mac), "ttl": ttl}),
+        )
+        return {"code": code, "expires_at": self.clock.now().wall + ttl}
+
+    async def pair(self, code: str, address: str) -> dict[str, Any]:
+        """Claim a code: a new device credential bound to the code's participant."""
+        mono = self.clock.now().mono
+        self.limiter.check(address, mono)
+        code = "".join(ch for ch in str(code) if ch.isdigit())
+        token = new_token()
+        device_id = new_id("dev_")
+        try:
+            await self.execute(
+                PAIRING_ACTOR,
+                Command(
+                    "pair",
+                    {
+                        "code_digest": code_digest(code, self.mac),
+                        "device_id": device_id,
+                        "token_digest": token_digest(token, self.mac),
+                    },
+                ),
+            )
+        except PhsError as err:
+            if err.code == "code_invalid" and self.limiter.record_failure(address, mono):
+                log.warning("pairing locked out", extra={"address": address})
+            raise
+        self.limiter.record_success(address)
+        device = self.state.devices[device_id]
+        participant = self.state.participants[device.participant_id]
+        log.info("device paired", extra={"device": device_id, "role": participant.role})
+        return {
+            "token": token,
+            "device_id": device_id,
+            "participant": participant.model_dump(),
+            "role": participant.role,
+        }
+
+    async def _ensure_setup_code(self, code: str) -> None:
+        digest = code_digest(code, self.mac)
+        if digest in self.state.codes:
+            return
+        secretary = next((p for p in self.state.participants.values() if p.role == "secretary"), None)
+        if secretary is None:
+            pid = new_id("p_")
+            await self.execute(SYSTEM, Command("add_participants", {"participants": [{"name": "Thư ký", "role": "secretary"}], "ids": [pid]}))
+        else:
+            pid = secretary.id
+        await self.execute(SYSTEM, Command("issue_code", {"participant_id": pid, "digest": digest, "ttl": 7 * 24 * 3600}))
+
+    # -- documents ------------------------------------------------------------------
+    async def add_document(
+        self, actor: Actor, data: bytes, filename: str, item: int, access: str, password: str | None, client_id: str | None
+    ) -> dict[str, Any]:
+        """Ingest, seal the pages, then record the document."""
+        from appliance.documents import ingest_and_render
+
+        if not actor.can("document.manage"):
+            raise refuse("forbidden")
+        if not 1 <= item <= len(self.state.agenda):
+            raise refuse("not_found", "Không có mục chương trình này.", "No such agenda item.")
+        record = await ingest_and_render(data, filename, password, self.blobs.put)
+        doc_id = new_id("doc_")
+        rec = {
+            "title": record.title,
+            "page_count": record.page_count,
+            "sizes": [[p["w"], p["h"]] for p in record.pages],
+            "page_blobs": record.page_blobs,
+            "original_blob": record.original_blob,
+            "text_blob": record.text_blob,
+        }
+        await self.execute(
+            actor,
+            Command("add_document", {"id": doc_id, "item": item, "access": access, "filename": filename, "record": rec}),
+            client_id=client_id,
+        )
+        return {"id": doc_id}
+
+
+def _ref(events: list[Event]) -> str | None:
+    """The id a command created (a poll, a document), so a retry can find it."""
+    for e in events:
+        for name in ("poll_id", "id", "device_id"):
+            value = getattr(e, name, None)
+            if isinstance(value, str):
+                return value
+    return None
+
+
+def role_permissions(role: str) -> list[str]:
+    """Sorted permission names of a role (for /api/me)."""
+    return sorted(ROLES.get(role, frozenset()))
+
+
+def random_code() -> str:
+    """A setup code for tools that start their own appliance."""
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def data_paths(data: Path) -> dict[str, Path]:
+    """Where things live in a data directory (for docs and tests)."""
+    return {
+        "journal": data / "journal",
+        "snapshots": data / "snapshots",
+        "blobs": data / "blobs",
+        "ballots": data / "ballots",
+        "keys": data / "keys",
+        "run": data / "run",
+    }
+
+
+__all__ = ["Appliance", "SYSTEM", "ev"]
