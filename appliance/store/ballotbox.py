@@ -121,7 +121,12 @@ class BallotBox:
     def _encode(self, poll_id: str, choice: Choice) -> bytes:
         if not isinstance(choice, str | dict):
             raise refuse("invalid")
-        body = json.dumps({"c": choice, "poll": poll_id}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        body = json.dumps(
+            {"c": choice, "poll": poll_id},
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+        )
         content = body.encode()
         if len(content) > self._payload:
             raise refuse("payload_too_large", message_en="A ballot is larger than a slot.")

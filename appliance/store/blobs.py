@@ -59,7 +59,9 @@ class BlobStore:
             return blob_id
         parts = [_HEADER.pack(MAGIC, len(data), CHUNK)]
         for index, start in enumerate(range(0, len(data), CHUNK)):
-            parts.append(seal(self._key, data[start : start + CHUNK], _aad(blob_id, index, len(data))))
+            parts.append(
+                seal(self._key, data[start : start + CHUNK], _aad(blob_id, index, len(data)))
+            )
         if not path.parent.exists():
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fsync_dir(self._dir)

@@ -114,7 +114,11 @@ class Journal:
         if not problem.tail:
             log.error(
                 "journal broken before its tail",
-                extra={"event": "journal_broken", "position": problem.position, "reason": problem.reason},
+                extra={
+                    "event": "journal_broken",
+                    "position": problem.position,
+                    "reason": problem.reason,
+                },
             )
             raise refuse(
                 "internal",
@@ -135,7 +139,11 @@ class Journal:
         fsync_dir(directory)
         log.warning(
             "torn journal tail cut",
-            extra={"event": "journal_tail_cut", "position": problem.position, "dropped_bytes": dropped},
+            extra={
+                "event": "journal_tail_cut",
+                "position": problem.position,
+                "dropped_bytes": dropped,
+            },
         )
 
     @property
@@ -147,7 +155,9 @@ class Journal:
         """Queue ``record`` and give its position now; the future resolves once it is fsynced."""
         self._check_open()
         try:
-            payload = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+            payload = json.dumps(
+                record, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            ).encode()
         except (TypeError, ValueError):
             raise refuse("invalid", message_en="A journal record must be plain JSON.") from None
         if len(payload) > frames.MAX_RECORD:
@@ -171,7 +181,9 @@ class Journal:
         """Write a signed checkpoint covering everything submitted so far; returns that position."""
         self._check_open()
         if self._identity is None:
-            raise refuse("not_supported", message_en="This journal was opened without a signing identity.")
+            raise refuse(
+                "not_supported", message_en="This journal was opened without a signing identity."
+            )
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         at = self._assigned
         self._pending.append(_Item(KIND_CHECKPOINT, at, b"", future))
@@ -226,7 +238,11 @@ class Journal:
         self._failure = exc
         log.error(
             "journal write failed; refusing further records",
-            extra={"event": "journal_failed", "error": type(exc).__name__, "position": batch[0].position},
+            extra={
+                "event": "journal_failed",
+                "error": type(exc).__name__,
+                "position": batch[0].position,
+            },
         )
         error = PhsError(
             "internal",
@@ -241,7 +257,11 @@ class Journal:
 
     def _seal_item(self, item: _Item, prev: bytes) -> bytes:
         if item.kind == KIND_RECORD:
-            plain = b'{"p":%d,"prev":"%s","r":' % (item.position, prev.hex().encode()) + item.payload + b"}"
+            plain = (
+                b'{"p":%d,"prev":"%s","r":' % (item.position, prev.hex().encode())
+                + item.payload
+                + b"}"
+            )
         else:
             assert self._identity is not None
             sig = self._identity.sign(checkpoint_message(item.position, prev)).hex()
@@ -282,4 +302,3 @@ class Journal:
         self._fd = fd
         self._segments.append((path, 0))
         log.info("journal segment started", extra={"event": "journal_segment", "first": first})
-

@@ -145,7 +145,9 @@ class Keyring:
 
     def mac_key(self, name: str) -> bytes:
         """A keyed-hash key derived from ``name``'s data key: it survives KEK rotation and dies with erase."""
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_SIZE, salt=None, info=b"phs-mac:" + name.encode())
+        hkdf = HKDF(
+            algorithm=hashes.SHA256(), length=KEY_SIZE, salt=None, info=b"phs-mac:" + name.encode()
+        )
         return hkdf.derive(self.data_key(name))
 
     def identity(self) -> Ed25519PrivateKey:
@@ -155,8 +157,10 @@ class Keyring:
 
     def identity_public(self) -> bytes:
         """The raw public half, for verifiers that hold no secret."""
-        return self.identity().public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        return (
+            self.identity()
+            .public_key()
+            .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         )
 
     def names(self) -> list[str]:

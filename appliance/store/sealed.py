@@ -35,7 +35,9 @@ def _aad(header: bytes, context: bytes) -> bytes:
 def write_sealed(path: Path, key: bytes, value: Any, context: bytes = b"") -> None:
     """Seal ``value`` as JSON and replace ``path`` atomically; ``context`` binds it to its use."""
     try:
-        plain = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        plain = json.dumps(
+            value, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode()
     except (TypeError, ValueError):
         raise refuse("invalid", message_en="Only plain JSON can be stored.") from None
     atomic_write(path, _HEADER + seal(key, plain, _aad(_HEADER, context)))

@@ -74,13 +74,24 @@ class Snapshots:
             try:
                 body = read_sealed(path, self._key, CONTEXT)
                 version, state = body["version"], body["state"]
-                if body["position"] != position or not isinstance(state, dict) or not isinstance(version, int):
+                if (
+                    body["position"] != position
+                    or not isinstance(state, dict)
+                    or not isinstance(version, int)
+                ):
                     raise Undecodable(message_en="Snapshot contents do not match its name.")
             except (Undecodable, KeyError, TypeError):
                 self._set_aside(path, position)
                 continue
             except OSError as exc:
-                log.error("snapshot unreadable", extra={"event": "snapshot_unreadable", "position": position, "error": type(exc).__name__})
+                log.error(
+                    "snapshot unreadable",
+                    extra={
+                        "event": "snapshot_unreadable",
+                        "position": position,
+                        "error": type(exc).__name__,
+                    },
+                )
                 continue
             migrated = self._migrate(version, state, position)
             if migrated is not None:
@@ -97,7 +108,9 @@ class Snapshots:
                 state = self._migrations[version](state)
                 version += 1
         except Exception as exc:  # a migration bug must not stop the box; the journal replays
-            log.error("snapshot migration failed; skipped", extra={**extra, "error": type(exc).__name__})
+            log.error(
+                "snapshot migration failed; skipped", extra={**extra, "error": type(exc).__name__}
+            )
             return None
         return state
 

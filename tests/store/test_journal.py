@@ -207,7 +207,9 @@ async def test_verify_reports_two_reordered_records(tmp_path: Path) -> None:
     assert (report.ok, report.first_bad, report.records) == (False, 7, 6)
 
 
-async def test_deleted_second_to_last_record_is_not_mistaken_for_a_torn_tail(tmp_path: Path) -> None:
+async def test_deleted_second_to_last_record_is_not_mistaken_for_a_torn_tail(
+    tmp_path: Path,
+) -> None:
     await build(tmp_path, 5)
     segment = next(tmp_path.glob("*.seg"))
     _rewrite(segment, [0, 1, 2, 4])
@@ -219,7 +221,13 @@ async def test_deleted_second_to_last_record_is_not_mistaken_for_a_torn_tail(tmp
 async def test_verify_clean_journal(tmp_path: Path) -> None:
     await build(tmp_path, 7)
     report = verify_journal(tmp_path, KEY)
-    assert report.to_dict() == {"ok": True, "records": 7, "first_bad": None, "problems": [], "checkpoints": 0}
+    assert report.to_dict() == {
+        "ok": True,
+        "records": 7,
+        "first_bad": None,
+        "problems": [],
+        "checkpoints": 0,
+    }
 
 
 async def test_wrong_key_cannot_read(tmp_path: Path) -> None:
@@ -255,7 +263,9 @@ async def test_verify_from_skips_decrypting_covered_records(tmp_path: Path) -> N
 
 
 def _raw(identity: Ed25519PrivateKey) -> bytes:
-    return identity.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return identity.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
 
 
 async def test_checkpoints_are_signed_every_n_and_on_demand(tmp_path: Path) -> None:
@@ -275,7 +285,9 @@ async def _replay(directory: Path) -> list[tuple[int, dict[str, Any]]]:
 
 
 async def test_checkpoint_by_another_identity_is_reported(tmp_path: Path) -> None:
-    journal = await Journal.open(tmp_path, KEY, identity=Ed25519PrivateKey.generate(), checkpoint_every=2)
+    journal = await Journal.open(
+        tmp_path, KEY, identity=Ed25519PrivateKey.generate(), checkpoint_every=2
+    )
     for i in range(1, 4):
         await journal.append(record(i))
     await journal.close()

@@ -27,7 +27,9 @@ def test_missing_kek_is_locked_and_touches_nothing(tmp_path: Path) -> None:
     assert sorted(tmp_path.iterdir()) == []
 
 
-def test_created_kek_is_private_and_warned_about(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_created_kek_is_private_and_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     keys, data = dirs(tmp_path)
     with caplog.at_level(logging.WARNING, logger="appliance.store.keys"):
         Keyring.open(keys, data, create=True)
@@ -107,7 +109,11 @@ def test_rotate_kek_keeps_data_keys(tmp_path: Path) -> None:
     ring.rotate_kek(new_kek)
     assert (keys / "kek.key").read_bytes() == new_kek
     assert (data / "keys" / "s1.wrapped").read_bytes() != wrapped_before
-    assert sorted(p.name for p in (data / "keys").iterdir()) == ["identity.wrapped", "s1.wrapped", "s2.wrapped"]
+    assert sorted(p.name for p in (data / "keys").iterdir()) == [
+        "identity.wrapped",
+        "s1.wrapped",
+        "s2.wrapped",
+    ]
     reopened = Keyring.open(keys, data, create=False)
     assert {n: reopened.data_key(n) for n in ("s1", "s2")} == before
     assert reopened.identity_public() == public
