@@ -1,0 +1,104 @@
+"""The tables of actions and expectation keys the runner knows.
+
+One place to extend: when the appliance learns a new action (``set_mic_mode``,
+``annotate``, ...), flip ``supported`` here and teach ``steps.py`` its request.
+Unsupported entries stay listed so a file that uses them is refused with
+"not yet supported" before an appliance is started, not with "unknown action".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Kinds of values a key takes (checked in model.py):
+#   int, number, bool, str, texts (list of strings), answers (answer code map),
+#   any (passed through to the appliance unchanged), doc ("1.2"), person,
+#   person_or_next, person_or_all, people (list of participants)
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """An action's keys (name -> value kind), which are required, and whether it acts."""
+
+    keys: dict[str, str] = field(default_factory=dict)
+    required: frozenset[str] = frozenset()
+    needs_actor: bool = True
+    supported: bool = True
+
+
+ACTIONS: dict[str, ActionSpec] = {
+    "open_sitting": ActionSpec(),
+    "close_sitting": ActionSpec(),
+    "check_in": ActionSpec(),
+    "check_out": ActionSpec(),
+    "start_item": ActionSpec({"item": "int"}, frozenset({"item"})),
+    "request_floor": ActionSpec({"kind": "str"}),
+    "withdraw_floor": ActionSpec(),
+    "grant_floor": ActionSpec({"to": "person_or_next"}, frozenset({"to"})),
+    "end_floor": ActionSpec({"to": "person_or_all"}, frozenset({"to"})),
+    "open_poll": ActionSpec(
+        {
+            "poll": "str",
+            "question": "str",
+            "method": "str",
+            "answers": "texts",
+            "rule": "str",
+            "kind": "str",
+            "candidates": "texts",
+            "choose": "int",
+            "duration_s": "number",
+        },
+        frozenset({"poll"}),
+    ),
+    "vote": ActionSpec({"poll": "str", "answer": "str", "answers": "answers"}, frozenset({"poll"})),
+    "close_poll": ActionSpec({"poll": "str"}, frozenset({"poll"})),
+    "open_document": ActionSpec({"doc": "doc", "page": "int"}, frozenset({"doc"})),
+    "restart": ActionSpec({"hard": "bool"}, needs_actor=False),
+    "sleep": ActionSpec({"s": "number"}, frozenset({"s"}), needs_actor=False),
+    # Not in this release of the appliance: refused before anything starts.
+    "set_mic_mode": ActionSpec({"mode": "str", "max_open": "int"}, supported=False),
+    "upload_document": ActionSpec({"item": "int", "file": "str", "access": "str"}, supported=False),
+    "annotate": ActionSpec({"doc": "doc", "page": "int", "text": "str"}, supported=False),
+    "present_page": ActionSpec({"doc": "doc", "page": "int"}, supported=False),
+    "post": ActionSpec({"group": "str", "text": "str"}, supported=False),
+}
+
+# Keys every action step may carry besides its own. `expect` on an action step is an
+# extension: the expectation is checked after the action.
+STEP_KEYS = frozenset({"as", "do", "expect_error", "concurrent", "repeat", "expect"})
+
+# Expectation keys -> (value kind, supported). Poll sub-keys need `poll`.
+EXPECT_KEYS: dict[str, tuple[str, bool]] = {
+    "present": ("int", True),
+    "quorum": ("bool", True),
+    "poll": ("str", True),
+    "counts": ("any", True),
+    "passed": ("bool", True),
+    "elected": ("texts", True),
+    "flags": ("any", True),
+    "turnout": ("int", True),
+    "shares": ("any", True),
+    "speaking": ("people", True),
+    "queue": ("people", True),
+    "mics_open": ("people", True),
+    "document": ("doc", True),
+    "pages": ("int", True),
+    "visible_documents": ("int", True),
+    "journal_verifies": ("bool", True),
+    "group": ("str", False),
+    "messages": ("int", False),
+}
+POLL_KEYS = frozenset({"counts", "passed", "elected", "flags", "turnout", "shares"})
+VOLATILE_KEYS = frozenset({"speaking", "queue", "mics_open", "turnout", "counts", "present"})
+NEEDS_ACTOR = frozenset({"document", "pages", "visible_documents"})
+
+SETUP_KEYS = frozenset({"body", "delegates", "guests", "agenda", "groups"})
+UNSUPPORTED_SETUP = frozenset({"groups"})
+AGENDA_KEYS = frozenset({"title", "documents", "access"})
+SUPPORTED_ACCESS = frozenset({"public", "delegates"})
+TOP_KEYS = frozenset({"name", "setup", "steps"})
+
+
+def unsupported(what: str) -> str:
+    """The bilingual refusal for a feature this release does not have."""
+    return f"{what} is not yet supported by this appliance release (chưa hỗ trợ)"

@@ -1,0 +1,327 @@
+"""A scenario file, validated whole before any appliance starts.
+
+Everything a file can get wrong is found here, with its line: a rehearsal that fails
+at step 40 because of a typo wastes the room's time, and refusing an unsupported
+action before start-up keeps a half-played sitting off a real appliance.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .actions import (
+    ACTIONS,
+    AGENDA_KEYS,
+    EXPECT_KEYS,
+    NEEDS_ACTOR,
+    POLL_KEYS,
+    SETUP_KEYS,
+    STEP_KEYS,
+    SUPPORTED_ACCESS,
+    TOP_KEYS,
+    UNSUPPORTED_SETUP,
+    unsupported,
+)
+from .actors import ActorError, Person, parse_people, parse_person
+from .roster import RosterError, read_delegate_list
+from .yamlsrc import (
+    BOOL,
+    STR,
+    Fields,
+    Source,
+    check_keys,
+    integer,
+    mapping,
+    plain,
+    sequence,
+    text,
+    texts,
+)
+from .yamlsrc import boolean as read_bool
+from .yamlsrc import number as read_number
+
+_DOC = re.compile(r"^([1-9]\d*)\.([1-9]\d*)$")
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """An agenda item and the documents ingested for it before step 1."""
+
+    title: str
+    documents: tuple[Path, ...] = ()
+    access: str | None = None
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The body, its delegates (names when a list file was given) and guests."""
+
+    body: str | None
+    delegates: int
+    delegate_names: tuple[str, ...] | None
+    guests: int
+    agenda: tuple[AgendaItem, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: an action by some participants, an expectation, or both."""
+
+    n: int
+    line: int
+    raw: dict[str, Any]
+    action: str | None = None
+    actors: tuple[Person, ...] = ()
+    args: dict[str, Any] = field(default_factory=dict)
+    expect_error: str | None = None
+    concurrent: bool = False
+    repeat: int | None = None
+    expect: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A whole, valid scenario file."""
+
+    path: Path
+    name: str
+    setup: Setup
+    steps: tuple[Step, ...]
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and validate a scenario; raises ``ScenarioFileError`` with a line."""
+    src = Source(path)
+    root = src.compose()
+    top = mapping(src, root, "the scenario")
+    check_keys(src, top, TOP_KEYS, "the scenario")
+    for key in ("name", "setup", "steps"):
+        if key not in top:
+            raise src.error(root, f"the scenario needs '{key}'")
+    name = text(src, top["name"][1], "name")
+    setup = _setup(src, top["setup"][1])
+    step_nodes = sequence(src, top["steps"][1], "steps")
+    steps = tuple(
+        _step(src, node, n, setup) for n, node in enumerate(step_nodes, start=1)
+    )
+    return Scenario(path=path, name=name, setup=setup, steps=steps)
+
+
+def _setup(src: Source, node: yaml.Node) -> Setup:
+    fields = mapping(src, node, "setup")
+    check_keys(src, fields, SETUP_KEYS, "setup")
+    for key in UNSUPPORTED_SETUP & fields.keys():
+        raise src.error(fields[key][0], unsupported(f"setup.{key}"))
+    if "delegates" not in fields:
+        raise src.error(node, "setup needs 'delegates' (a number or a CSV/XLSX list)")
+    value = fields["delegates"][1]
+    names: tuple[str, ...] | None = None
+    if isinstance(value, yaml.ScalarNode) and value.tag == STR:
+        list_path = (src.path.parent / str(value.value)).resolve()
+        if not list_path.is_file():
+            raise src.error(value, f"setup.delegates: no file {list_path}")
+        try:
+            names = tuple(read_delegate_list(list_path))
+        except RosterError as exc:
+            raise src.error(value, f"setup.delegates: {exc}") from exc
+        count = len(names)
+    else:
+        count = integer(src, value, "setup.delegates", minimum=1)
+    body = text(src, fields["body"][1], "setup.body") if "body" in fields else None
+    guests = integer(src, fields["guests"][1], "setup.guests") if "guests" in fields else 0
+    agenda: tuple[AgendaItem, ...] = ()
+    if "agenda" in fields:
+        agenda = tuple(
+            _agenda_item(src, item, n)
+            for n, item in enumerate(sequence(src, fields["agenda"][1], "setup.agenda"), 1)
+        )
+    return Setup(body, count, names, guests, agenda)
+
+
+def _agenda_item(src: Source, node: yaml.Node, n: int) -> AgendaItem:
+    where = f"agenda item {n}"
+    fields = mapping(src, node, where)
+    check_keys(src, fields, AGENDA_KEYS, where)
+    if "title" not in fields:
+        raise src.error(node, f"{where} needs a 'title'")
+    title = text(src, fields["title"][1], f"{where}.title")
+    documents: list[Path] = []
+    if "documents" in fields:
+        for doc_node in sequence(src, fields["documents"][1], f"{where}.documents"):
+            doc_path = (src.path.parent / text(src, doc_node, f"{where}.documents")).resolve()
+            if not doc_path.is_file():
+                raise src.error(doc_node, f"{where}.documents: no file {doc_path}")
+            documents.append(doc_path)
+    access = None
+    if "access" in fields:
+        access = text(src, fields["access"][1], f"{where}.access")
+        if access not in SUPPORTED_ACCESS:
+            raise src.error(fields["access"][1], unsupported(f"access '{access}' (groups)"))
+    return AgendaItem(title, tuple(documents), access)
+
+
+def _step(src: Source, node: yaml.Node, n: int, setup: Setup) -> Step:
+    where = f"step {n}"
+    fields = mapping(src, node, where)
+    raw = plain(node)
+    if "do" not in fields and "expect" not in fields:
+        raise src.error(node, f"{where} needs 'do' (an action) or 'expect'")
+    actors: tuple[Person, ...] = ()
+    if "as" in fields:
+        actors = _people(src, fields["as"][1], f"{where}.as", setup)
+    if "do" not in fields:
+        check_keys(src, fields, {"as", "expect"}, where)
+        only = _expect(src, fields["expect"][1], where, actors, setup)
+        return Step(n, node.start_mark.line + 1, raw, actors=actors, expect=only)
+    do_node = fields["do"][1]
+    action = text(src, do_node, f"{where}.do")
+    spec = ACTIONS.get(action)
+    if spec is None:
+        known = ", ".join(sorted(ACTIONS))
+        raise src.error(do_node, f"{where}: unknown action '{action}' (known: {known})")
+    if not spec.supported:
+        raise src.error(do_node, f"{where}: " + unsupported(f"action '{action}'"))
+    check_keys(src, fields, STEP_KEYS | spec.keys.keys(), where)
+    for key in sorted(spec.required - fields.keys()):
+        raise src.error(node, f"{where}: '{action}' needs '{key}'")
+    if spec.needs_actor and not actors:
+        raise src.error(node, f"{where}: '{action}' needs 'as' (who acts)")
+    if not spec.needs_actor and actors:
+        raise src.error(fields["as"][0], f"{where}: '{action}' is not done by a participant")
+    args = {
+        key: _value(src, fields[key][1], kind, f"{where}.{key}", setup)
+        for key, kind in spec.keys.items()
+        if key in fields
+    }
+    _check_action(src, action, args, fields, where)
+    expect: dict[str, Any] | None = None
+    if "expect" in fields:
+        expect = _expect(src, fields["expect"][1], where, actors[:1], setup)
+    return Step(
+        n,
+        node.start_mark.line + 1,
+        raw,
+        action=action,
+        actors=actors,
+        args=args,
+        expect_error=(
+            text(src, fields["expect_error"][1], f"{where}.expect_error")
+            if "expect_error" in fields else None
+        ),
+        concurrent=(
+            read_bool(src, fields["concurrent"][1], f"{where}.concurrent")
+            if "concurrent" in fields else False
+        ),
+        repeat=(
+            integer(src, fields["repeat"][1], f"{where}.repeat", minimum=1)
+            if "repeat" in fields else None
+        ),
+        expect=expect,
+    )
+
+
+def _check_action(src: Source, action: str, args: dict[str, Any], fields: Fields, where: str) -> None:
+    if action == "vote" and ("answer" in args) == ("answers" in args):
+        raise src.error(fields["do"][1], f"{where}: 'vote' needs exactly one of 'answer' or 'answers'")
+    if action == "request_floor" and args.get("kind", "speak") not in ("speak", "rebuttal"):
+        raise src.error(fields["kind"][1], f"{where}.kind must be speak or rebuttal")
+
+
+def _value(src: Source, node: yaml.Node, kind: str, where: str, setup: Setup) -> Any:
+    """Check one key's value against its kind and return the Python value."""
+    if kind == "int":
+        return integer(src, node, where)
+    if kind == "number":
+        return read_number(src, node, where)
+    if kind == "bool":
+        return read_bool(src, node, where)
+    if kind == "str":
+        return text(src, node, where)
+    if kind == "texts":
+        return texts(src, node, where)
+    if kind == "doc":
+        return _doc(src, node, where)
+    if kind == "answers":
+        fields = mapping(src, node, where)
+        return {key: text(src, value, f"{where}.{key}") for key, (_, value) in fields.items()}
+    if kind in ("person_or_next", "person_or_all"):
+        word = "next" if kind == "person_or_next" else "all"
+        value = text(src, node, where)
+        if value.strip().lower() == word:
+            return word
+        return _person(src, node, value, where, setup)
+    if kind == "people":
+        return [_person(src, item, text(src, item, where), where, setup)
+                for item in sequence(src, node, where)]
+    return plain(node)
+
+
+def _doc(src: Source, node: yaml.Node, where: str) -> str:
+    if isinstance(node, yaml.ScalarNode) and node.tag != STR:
+        raise src.error(
+            node, f'{where} must be a quoted string such as "1.2" (item 1, document 2); '
+            f"an unquoted {node.value} is read as a number"
+        )
+    value = text(src, node, where)
+    if not _DOC.match(value):
+        raise src.error(node, f'{where} must look like "1.2" (agenda item 1, its 2nd document)')
+    return value
+
+
+def _people(src: Source, node: yaml.Node, where: str, setup: Setup) -> tuple[Person, ...]:
+    value = text(src, node, where)
+    try:
+        people = parse_people(value)
+    except ActorError as exc:
+        raise src.error(node, f"{where}: {exc}") from exc
+    for person in people:
+        _exists(src, node, person, where, setup)
+    return people
+
+
+def _person(src: Source, node: yaml.Node, value: str, where: str, setup: Setup) -> Person:
+    try:
+        person = parse_person(value)
+    except ActorError as exc:
+        raise src.error(node, f"{where}: {exc}") from exc
+    _exists(src, node, person, where, setup)
+    return person
+
+
+def _exists(src: Source, node: yaml.Node, person: Person, where: str, setup: Setup) -> None:
+    limit = {"delegate": setup.delegates, "guest": setup.guests}.get(person.kind)
+    if limit is not None and person.number > limit:
+        raise src.error(
+            node, f"{where}: {person.kind} {person.number} does not exist (setup has {limit})"
+        )
+
+
+def _expect(src: Source, node: yaml.Node, where: str, actors: tuple[Person, ...], setup: Setup) -> dict[str, Any]:
+    where = f"{where}.expect"
+    fields = mapping(src, node, where)
+    check_keys(src, fields, set(EXPECT_KEYS), where)
+    if not fields:
+        raise src.error(node, f"{where} names nothing to check")
+    for key, (key_node, _) in fields.items():
+        if not EXPECT_KEYS[key][1]:
+            raise src.error(key_node, f"{where}: " + unsupported(f"expectation '{key}'"))
+    if len(actors) > 1:
+        raise src.error(node, f"{where}: an expectation is read by one participant")
+    result: dict[str, Any] = {}
+    for key, (key_node, value_node) in fields.items():
+        kind = EXPECT_KEYS[key][0]
+        if kind == "bool" and isinstance(value_node, yaml.ScalarNode) and value_node.tag != BOOL:
+            raise src.error(value_node, f"{where}.{key} must be true or false")
+        result[key] = _value(src, value_node, kind, f"{where}.{key}", setup)
+        if key in POLL_KEYS and "poll" not in fields:
+            raise src.error(key_node, f"{where}: '{key}' needs 'poll' (which poll)")
+        if key in NEEDS_ACTOR and not actors:
+            raise src.error(key_node, f"{where}: '{key}' needs 'as' (seen by whom)")
+    if ("document" in fields) != ("pages" in fields):
+        raise src.error(node, f"{where}: 'document' and 'pages' go together")
+    return result
