@@ -57,6 +57,8 @@ ROUTES: list[Any] = [
     sitting.close_sitting,
     sitting.check_in,
     sitting.check_out,
+    sitting.check_in_for,
+    sitting.check_out_for,
     sitting.start_item,
     sitting.request_floor,
     sitting.withdraw_floor,

@@ -21,16 +21,28 @@ async def close_sitting(request: Request[Any, Any, Any], data: Any = None) -> di
     return await run(request, "close_sitting", body_dict(data))
 
 
-@post("/api/attendance/check-in", opt={"permission": "view"}, status_code=200)
+@post("/api/attendance/check-in", opt={"permission": "attendance.self"}, status_code=200)
 async def check_in(request: Request[Any, Any, Any], data: Any = None) -> dict[str, Any]:
-    """Check in oneself (attendance.self) or another delegate (attendance.manage)."""
+    """A delegate checks in from their own tablet (điểm danh)."""
     return await run(request, "check_in", body_dict(data))
 
 
-@post("/api/attendance/check-out", opt={"permission": "view"}, status_code=200)
+@post("/api/attendance/check-out", opt={"permission": "attendance.self"}, status_code=200)
 async def check_out(request: Request[Any, Any, Any], data: Any = None) -> dict[str, Any]:
-    """Check out oneself or another delegate."""
+    """A delegate checks out from their own tablet."""
     return await run(request, "check_out", body_dict(data))
+
+
+@post("/api/attendance/{participant_id:str}/check-in", opt={"permission": "attendance.manage"}, status_code=200)
+async def check_in_for(request: Request[Any, Any, Any], participant_id: str) -> dict[str, Any]:
+    """The secretary or chair checks a delegate in."""
+    return await run(request, "check_in", {"participant_id": participant_id})
+
+
+@post("/api/attendance/{participant_id:str}/check-out", opt={"permission": "attendance.manage"}, status_code=200)
+async def check_out_for(request: Request[Any, Any, Any], participant_id: str) -> dict[str, Any]:
+    """The secretary or chair checks a delegate out."""
+    return await run(request, "check_out", {"participant_id": participant_id})
 
 
 @post("/api/agenda/current", opt={"permission": "agenda.run"}, status_code=200)
