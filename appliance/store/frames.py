@@ -173,10 +173,10 @@ def scan(
                 wanted = expected if kind == KIND_RECORD else expected - 1
                 if position != wanted:
                     raise BadFrame(f"position {position} where {wanted} expected")
-                if pending_hash:
-                    prev = hashlib.sha256(buf[prev_span[0] : prev_span[1]]).digest()
-                    pending_hash = False
                 if position > verify_from:
+                    if pending_hash:  # hash lazily: a covered prefix is only walked, not hashed
+                        prev = hashlib.sha256(buf[prev_span[0] : prev_span[1]]).digest()
+                        pending_hash = False
                     check_frame(open_frame(key, buf, off, end), position, kind, prev, public_key)
                     result.verified += kind == KIND_RECORD
                 result.checkpoints += kind == KIND_CHECKPOINT
