@@ -1,1 +1,31 @@
-"""Documents: ingest with PyMuPDF, page images, text."""
+"""Documents: ingest with PyMuPDF, page images, text and search (docs/CONTRACTS.md)."""
+
+from appliance.documents.const import RENDERED_AT_INGEST, SIZES
+from appliance.documents.convert import images_to_pdf
+from appliance.documents.ingest import ingest
+from appliance.documents.models import DocumentRecord, IngestedDocument, PageInfo, SearchHit, Word
+from appliance.documents.pipeline import ingest_and_render, shutdown_pool, warm_up
+from appliance.documents.render import media_type, render_page
+from appliance.documents.search import load_text_blob, search, text_blob
+from appliance.documents.text import normalize_extracted
+
+__all__ = [
+    "RENDERED_AT_INGEST",
+    "SIZES",
+    "DocumentRecord",
+    "IngestedDocument",
+    "PageInfo",
+    "SearchHit",
+    "Word",
+    "images_to_pdf",
+    "ingest",
+    "ingest_and_render",
+    "load_text_blob",
+    "media_type",
+    "normalize_extracted",
+    "render_page",
+    "search",
+    "shutdown_pool",
+    "text_blob",
+    "warm_up",
+]
