@@ -31,7 +31,8 @@ class Hall:
     def call(self, method: str, path: str, role: str | None, **kw: Any) -> Any:
         """One request as a role, with no cookie jar carried over."""
         self.client.cookies.clear()
-        return self.client.request(method, path, headers=self.headers(role), **kw)
+        headers = {**self.headers(role), **kw.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kw)
 
 
 def build_hall(tmp: Path) -> Iterator[Hall]:
