@@ -19,7 +19,6 @@ import json
 import os
 import secrets
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -135,7 +134,9 @@ async def drive(append: Any, writers: int, per_writer: int) -> dict[str, float]:
 
 async def bench_ours(directory: Path, writers: int, per_writer: int) -> dict[str, float]:
     """Journal.append with sealing, hash chain and signed checkpoints every 1000 records."""
-    journal = await Journal.open(directory, secrets.token_bytes(32), identity=Ed25519PrivateKey.generate())
+    journal = await Journal.open(
+        directory, secrets.token_bytes(32), identity=Ed25519PrivateKey.generate()
+    )
     try:
         return await drive(journal.append, writers, per_writer)
     finally:
@@ -162,7 +163,11 @@ async def bench_recovery(directory: Path, count: int, gap: int) -> dict[str, flo
         await asyncio.gather(*futures)
     await journal.close()
     snap_at = max(0, count - gap)
-    state = {"participants": [{"id": f"d{i:03d}", "name": f"Đại biểu {i}", "seat": i} for i in range(500)]}
+    state = {
+        "participants": [
+            {"id": f"d{i:03d}", "name": f"Đại biểu {i}", "seat": i} for i in range(500)
+        ]
+    }
     Snapshots(directory / "snapshots", key).save(snap_at, state)
 
     def apply_all(j: Journal, after: int) -> int:
@@ -200,7 +205,12 @@ async def main() -> None:
     """Run everything and print the table and the JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writers", default="1,10,100,500")
-    parser.add_argument("--records", type=int, default=2000, help="appends per writer count (at least 3 per writer)")
+    parser.add_argument(
+        "--records",
+        type=int,
+        default=10000,
+        help="appends per writer count (at least 3 per writer)",
+    )
     parser.add_argument("--raw", type=int, default=300, help="raw fsync iterations")
     parser.add_argument("--recovery-records", type=int, default=100_000)
     parser.add_argument("--snapshot-gap", type=int, default=1000)
@@ -217,14 +227,20 @@ async def main() -> None:
             minimal = await bench_minimal(base / f"min-{writers}", writers, per_writer)
             rows.append((writers, ours, minimal))
             figures[f"w{writers}"] = {"ours": ours, "minimal": minimal}
-        figures["recovery"] = await bench_recovery(base / "recovery", args.recovery_records, args.snapshot_gap)
+        figures["recovery"] = await bench_recovery(
+            base / "recovery", args.recovery_records, args.snapshot_gap
+        )
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
     raw = figures["raw_fsync"]
-    print(f"raw fsync (100 B write + fsync): p50 {raw['p50_ms']:.2f} ms  p99 {raw['p99_ms']:.2f} ms  {raw['ops_s']:.0f}/s")
+    print(
+        f"raw fsync (100 B write + fsync): p50 {raw['p50_ms']:.2f} ms  p99 {raw['p99_ms']:.2f} ms  {raw['ops_s']:.0f}/s"
+    )
     print()
-    print(f"{'writers':>7} | {'ours/s':>9} {'p50 ms':>8} {'p99 ms':>8} | {'min/s':>9} {'p50 ms':>8} {'p99 ms':>8} | p99 ratio")
+    print(
+        f"{'writers':>7} | {'ours/s':>9} {'p50 ms':>8} {'p99 ms':>8} | {'min/s':>9} {'p50 ms':>8} {'p99 ms':>8} | p99 ratio"
+    )
     for writers, ours, minimal in rows:
         ratio = ours["p99_ms"] / minimal["p99_ms"]
         print(
@@ -236,7 +252,9 @@ async def main() -> None:
     figures["max_writers"] = top[0]
     rec = figures["recovery"]
     print()
-    print(f"p99(ours)/p99(minimal) at {top[0]} writers: {figures['p99_ratio_at_max_writers']:.2f} (target <= 3)")
+    print(
+        f"p99(ours)/p99(minimal) at {top[0]} writers: {figures['p99_ratio_at_max_writers']:.2f} (target <= 3)"
+    )
     print(
         f"recovery, {rec['records']} records ({rec['journal_mb']} MiB): without snapshot "
         f"{rec['without_snapshot_s']:.2f} s; with snapshot (replay {rec['replayed_after_snapshot']}) "

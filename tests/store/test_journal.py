@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import struct
 from pathlib import Path
@@ -302,3 +303,30 @@ async def test_checkpoint_without_identity_is_refused(tmp_path: Path) -> None:
         await journal.checkpoint()
     assert refused.value.code == "not_supported"
     await journal.close()
+
+
+async def test_logs_never_carry_record_contents(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await build(tmp_path, 3)
+    segment = next(tmp_path.glob("*.seg"))
+    segment.write_bytes(segment.read_bytes()[:-7])  # torn tail: logged on open
+    assert [p for p, _ in await reopen_records(tmp_path)] == [1, 2]
+    events = [r.__dict__.get("event") for r in caplog.records]
+    assert "journal_tail_cut" in events
+    for rec in caplog.records:
+        line = rec.getMessage() + repr(rec.__dict__)
+        assert NAME not in line
+        assert KEY.hex() not in line
+
+
+async def test_empty_segment_left_by_a_crash_during_roll_is_reused(tmp_path: Path) -> None:
+    await build(tmp_path, 3)
+    (tmp_path / "00000004.seg").write_bytes(b"")
+    journal = await Journal.open(tmp_path, KEY)
+    assert await journal.append(record(4)) == 4
+    await journal.close()
+    assert sorted(p.name for p in tmp_path.glob("*.seg")) == ["00000001.seg", "00000004.seg"]
+    assert await reopen_records(tmp_path) == [(i, record(i)) for i in range(1, 5)]
+    assert verify_journal(tmp_path, KEY).ok is True
