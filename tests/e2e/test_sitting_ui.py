@@ -1,0 +1,161 @@
+"""A whole vote through the browser screens, against the real server.
+
+The chair opens the sitting and a poll on the console; three delegates check in and
+vote from three separate tablets (for, for, against); the hall display follows live,
+without a reload, and ends on the result card with the exact counts, shares against
+the stated base, and the verdict in words.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import DELEGATES, HALL, TABLET, TABLET_PORTRAIT, Server, pair_page
+
+pytestmark = pytest.mark.e2e
+
+QUESTION = "Tán thành thông qua Nghị quyết về dự toán ngân sách phường năm 2026?"
+
+
+def _expect() -> Any:
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def test_wrong_pairing_code_shows_the_servers_message(browser: Any, server: Server) -> None:
+    expect = _expect()
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    page.goto(f"{server.base}/ui/")
+    page.locator("#code").fill("000001")
+    page.locator("#pair-submit").click()
+    expect(page.locator("#pair-error")).to_have_text("Mã ghép nối sai, đã hết hạn hoặc đã được dùng.")
+    page.locator("[data-lang-toggle]").click()
+    expect(page.locator("#pair-title, h1")).to_have_text("Pair this device")
+    context.close()
+
+
+def test_chair_opens_poll_delegates_vote_display_shows_result(browser: Any, server: Server, shots: Any) -> None:
+    expect = _expect()
+    chair_p, d2, d3, d4 = (server.by_name(d["name"]) for d in DELEGATES)
+    display_p = server.by_name("Màn hình hội trường chính")
+
+    # Every screen pairs itself through the pairing page and lands on its role's screen.
+    display = pair_page(browser, server, display_p["id"], HALL, "display.html")
+    chair = pair_page(browser, server, chair_p["id"], TABLET, "chair.html")
+    tablets = [
+        pair_page(browser, server, d2["id"], TABLET, "delegate.html"),
+        pair_page(browser, server, d3["id"], TABLET_PORTRAIT, "delegate.html"),
+        pair_page(browser, server, d4["id"], TABLET, "delegate.html"),
+    ]
+    secretary = pair_page(browser, server, server.secretary_id, TABLET, "secretary.html")
+    display.evaluate("window.__phsNoReload = 'still here'")
+
+    # The chair opens the sitting (a second tap confirms the box's date and time).
+    opener = chair.locator("#sitting-toggle")
+    expect(opener).to_have_text("Khai mạc phiên họp")
+    opener.click()
+    opener.click()
+    expect(chair.locator("#sitting-status")).to_have_text("Đang họp")
+    expect(display.locator("#sitting-status")).to_have_text("Đang họp")
+
+    chair.locator('button[data-item="1"]').click()
+    expect(display.get_by_test_id("current-item")).to_have_text(
+        "Thông qua Nghị quyết về dự toán ngân sách phường năm 2026")
+    expect(tablets[0].locator(".agenda-item.current")).to_contain_text("Thông qua Nghị quyết về dự toán")
+
+    # Three delegates check in from their tablets: 3 of 4 present is a quorum.
+    for tab in tablets:
+        tab.locator("#check-in").click()
+        expect(tab.locator("#check-in")).to_have_text("✓ Đã điểm danh")
+    expect(chair.get_by_test_id("present")).to_have_text("3")
+    expect(chair.get_by_test_id("quorum")).to_contain_text("Đủ số đại biểu để tiến hành")
+    expect(display.get_by_test_id("attendance")).to_contain_text("3/4")
+
+    # The chair opens a public poll with the default answers and the total-base rule.
+    chair.locator("#poll-question").fill(QUESTION)
+    expect(chair.locator("#poll-rule")).to_have_value("more_than_half_of_total")
+    chair.get_by_test_id("open-poll").click()
+    expect(display.get_by_test_id("display-poll")).to_contain_text(QUESTION)
+    expect(display.get_by_test_id("poll-progress")).to_contain_text("Đã biểu quyết: 0/4")
+
+    # The first delegate's ballot screen, before and at the confirmation step.
+    first = tablets[0]
+    expect(first.get_by_test_id("vote-question")).to_have_text(QUESTION)
+    expect(first.locator(".vote-btn")).to_have_text(["Tán thành", "Không tán thành", "Không biểu quyết"])
+    shots(first, "delegate-ballot")
+
+    for tab, answer, label in zip(tablets, ["for", "for", "against"], ["Tán thành", "Tán thành", "Không tán thành"], strict=True):
+        tab.locator(f'.vote-btn[data-answer="{answer}"]').click()
+        expect(tab.locator(".vote-choice")).to_have_text(f"Bạn chọn: {label}")
+        if tab is first:
+            shots(tab, "delegate-confirm")
+        tab.get_by_test_id("confirm-vote").click()
+        expect(tab.get_by_test_id("vote-done")).to_have_text(re.compile(rf"Đã biểu quyết: {label}$"))
+
+    # Live progress on the display and the console: never partial results.
+    expect(display.get_by_test_id("poll-progress")).to_contain_text("Đã biểu quyết: 3/4")
+    expect(display.get_by_test_id("result-card")).to_have_count(0)
+    expect(chair.get_by_test_id("poll-progress")).to_contain_text("Đã biểu quyết: 3/4")
+    shots(display, "display-voting")
+    shots(chair, "chair-voting")
+
+    closer = chair.get_by_test_id("close-poll")
+    closer.click()
+    expect(closer).to_have_text("Kết thúc biểu quyết? Kết quả sẽ được chốt.")
+    closer.click()
+
+    # The display shows the final counts and the chart without a reload.
+    card = display.get_by_test_id("result-card")
+    expect(card).to_be_visible()
+    expect(card.get_by_test_id("count-for")).to_have_text("2")
+    expect(card.get_by_test_id("count-against")).to_have_text("1")
+    expect(card.get_by_test_id("count-abstain")).to_have_text("0")
+    expect(card.get_by_test_id("count-not_voted")).to_have_text("1")
+    expect(card.get_by_test_id("share-for")).to_have_text("50,0 %")
+    expect(card.get_by_test_id("share-against")).to_have_text("25,0 %")
+    expect(card.get_by_test_id("share-abstain")).to_have_text("0,0 %")
+    expect(card.get_by_test_id("share-not_voted")).to_have_text("25,0 %")
+    expect(card.locator('.result-row[data-answer="for"] .result-label')).to_have_text("Tán thành")
+    expect(card.get_by_test_id("result-base")).to_have_text("trên tổng số 4 đại biểu")
+    # 2 of 4 is not more than half of all delegates.
+    expect(card.get_by_test_id("verdict")).to_have_text("Không thông qua")
+    expect(card.locator(".result-row .bar-fill")).to_have_count(4)
+    assert display.evaluate("window.__phsNoReload") == "still here"
+
+    # The same numbers on the console and on every tablet.
+    chair_card = chair.get_by_test_id("result-card")
+    expect(chair_card.get_by_test_id("count-for")).to_have_text("2")
+    expect(chair_card.get_by_test_id("verdict")).to_have_text("Không thông qua")
+    for tab in tablets:
+        expect(tab.get_by_test_id("result-card").get_by_test_id("share-for")).to_have_text("50,0 %")
+
+    shots(display, "display-result")
+    shots(chair, "chair-result")
+    shots(tablets[1], "delegate-result-portrait")
+    shots(tablets[0], "delegate-result")
+
+    # The delegate closes the result and reads the item's document pages.
+    tablets[0].get_by_role("button", name="Đóng").click()
+    shots(tablets[0], "delegate-documents")
+    shots(secretary, "secretary")
+    secretary.get_by_test_id(f"issue-{d2['id']}").click()
+    expect(secretary.get_by_test_id("pairing-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    expect(secretary.locator(".qr-svg")).to_be_visible()
+    shots(secretary, "secretary-pairing-code")
+
+    # English on demand, with the same numbers.
+    display.evaluate("localStorage.setItem('phs.lang', 'en')")
+    display.reload()
+    card = display.get_by_test_id("result-card")
+    expect(card.get_by_test_id("verdict")).to_have_text("Not passed")
+    expect(card.get_by_test_id("share-for")).to_have_text("50.0 %")
+    expect(card.get_by_test_id("result-base")).to_have_text("out of all 4 delegates")
+    shots(display, "display-result-en")
+
+    for page in [display, chair, secretary, *tablets]:
+        page.context.close()

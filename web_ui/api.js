@@ -1,0 +1,87 @@
+// The fetch wrapper: JSON in and out, an Idempotency-Key on every POST (kept across a
+// network retry, so a resend after a Wi-Fi drop is answered with the first outcome),
+// and the server's bilingual error JSON turned into an ApiError.
+import { getLang, t } from "./i18n.js";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.code || (status === 0 ? "network" : "internal");
+    this.message_vi = body?.message || "";
+    this.message_en = body?.message_en || "";
+    this.detail = body?.detail || {};
+  }
+  /** The message in the user's language. */
+  text() {
+    if (this.code === "network") return t("error_network");
+    const m = getLang() === "en" ? this.message_en || this.message_vi : this.message_vi || this.message_en;
+    return m || t("error_generic");
+  }
+}
+
+let clockOffset = 0; // server wall clock minus ours, seconds (from the Date header)
+
+/** Seconds since the epoch on the box's clock, as far as we can tell. */
+export function serverNow() {
+  return Date.now() / 1000 + clockOffset;
+}
+
+function noteServerDate(res) {
+  const d = res.headers.get("Date");
+  if (!d) return;
+  const server = Date.parse(d) / 1000;
+  if (!Number.isNaN(server)) clockOffset = server - Date.now() / 1000;
+}
+
+function newKey() {
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
+  // Plain HTTP on a LAN address has no randomUUID; getRandomValues still works.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Call the API. `body` is JSON unless it is a FormData (multipart upload).
+ * Resolves with the parsed JSON; rejects with ApiError.
+ */
+export async function api(method, path, body = undefined) {
+  const headers = { Accept: "application/json" };
+  const init = { method, headers, credentials: "same-origin", cache: "no-store" };
+  if (method !== "GET") headers["Idempotency-Key"] = newKey();
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  } else if (method !== "GET") {
+    headers["Content-Type"] = "application/json";
+    init.body = "{}";
+  }
+  let res;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      res = await fetch(path, init);
+      break;
+    } catch {
+      if (attempt >= 2) throw new ApiError(0, null);
+      await sleep(400 * (attempt + 1)); // same Idempotency-Key: never applied twice
+    }
+  }
+  noteServerDate(res);
+  let data = null;
+  const type = res.headers.get("Content-Type") || "";
+  if (type.includes("json")) {
+    try {
+      data = await res.json();
+    } catch {
+      data = null;
+    }
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+export const get = (path) => api("GET", path);
+export const post = (path, body) => api("POST", path, body);

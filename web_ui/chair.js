@@ -1,0 +1,238 @@
+// The chair's console: the sitting, attendance and quorum, the agenda, the floor, votes.
+import { post, serverNow } from "./api.js";
+import {
+  $, boot, bodyTotal, el, fill, formatDuration, isDelegateRole, lastClosedPoll, openPoll, personName, roleLabel, run,
+  sittingStatusLabel,
+} from "./app.js";
+import { getLang, t } from "./i18n.js";
+import { methodLabel, pollProgress, resultCard } from "./result.js";
+import { votePanel } from "./vote.js";
+
+const RULES = ["more_than_half_of_total", "two_thirds_of_total", "more_than_half_of_present", "more_than_half_of_cast"];
+const ANSWERS = ["for", "against", "abstain"];
+let latest = null;
+
+/** A button that asks once more before acting: the first tap arms it, the second acts. */
+export function confirmButton(attrs, confirmText, action) {
+  let armed = false;
+  let timer = null;
+  const label = attrs.text;
+  const btn = el("button", {
+    ...attrs,
+    type: "button",
+    onclick: () => {
+      if (!armed) {
+        armed = true;
+        btn.textContent = confirmText;
+        btn.classList.add("arming");
+        timer = setTimeout(() => {
+          armed = false;
+          btn.textContent = label;
+          btn.classList.remove("arming");
+        }, 5000);
+        return;
+      }
+      clearTimeout(timer);
+      armed = false;
+      btn.classList.remove("arming");
+      btn.textContent = label;
+      run(btn, action);
+    },
+  });
+  return btn;
+}
+
+function renderHeader(state, me) {
+  $("#body-name").textContent = state.body?.name || t("app_name");
+  $("#sitting-title").textContent = [state.session?.title, state.sitting?.title].filter(Boolean).join(" · ");
+  const badge = $("#sitting-status");
+  badge.textContent = sittingStatusLabel(state.sitting);
+  badge.dataset.status = state.sitting?.status || "none";
+  $("#rehearsal").hidden = !state.session?.rehearsal;
+  $("#rehearsal").textContent = t("rehearsal");
+  const p = (state.participants || []).find((x) => x.id === me.participant?.id) || me.participant || {};
+  $("#me-name").textContent = p.name || "";
+  $("#me-seat").textContent = roleLabel(me.role);
+  const old = $("#sitting-toggle");
+  const status = state.sitting?.status;
+  let btn;
+  if (status === "open") {
+    btn = confirmButton({ id: "sitting-toggle", class: "btn danger", text: t("close_sitting") }, t("confirm_close_sitting"),
+      () => post("/api/sitting/close", {}));
+  } else {
+    const when = new Date(serverNow() * 1000).toLocaleString(getLang() === "vi" ? "vi-VN" : "en-GB");
+    btn = confirmButton({ id: "sitting-toggle", class: "btn primary", text: t("open_sitting"), disabled: !state.sitting || status === "closed" },
+      t("confirm_time", { time: when }), () => post("/api/sitting/open", { confirmed_wall: serverNow() }));
+  }
+  if (!old.classList.contains("arming")) old.replaceWith(btn);
+  const ci = $("#check-in");
+  const present = Boolean(state.me?.present);
+  ci.hidden = !isDelegateRole(me.role);
+  ci.textContent = present ? `✓ ${t("checked_in")}` : t("check_in");
+  ci.classList.toggle("done", present);
+  ci.disabled = present;
+}
+
+function renderQuorum(state) {
+  const a = state.attendance || {};
+  const ok = Boolean(a.quorum);
+  fill(
+    $("#quorum-card"),
+    el("h2", { text: t("quorum") }),
+    el("div", { class: `quorum ${ok ? "quorum-ok" : "quorum-no"}` },
+      el("div", { class: "quorum-numbers" },
+        el("span", { class: "quorum-present", "data-testid": "present", text: String(a.present ?? 0) }),
+        el("span", { class: "quorum-total", text: `/${a.total ?? bodyTotal(state)}` })),
+      el("div", { class: "quorum-text" },
+        el("div", { class: "quorum-word", text: ok ? t("quorum_ok") : t("quorum_no") }),
+        el("div", { class: "muted", text: t("needed", { needed: a.needed ?? "—" }) }))),
+  );
+}
+
+function renderAgenda(state) {
+  const cur = state.sitting?.current_item;
+  const items = state.agenda || [];
+  if (!items.length) {
+    fill($("#agenda"), el("li", { class: "muted", text: t("agenda_empty") }));
+    return;
+  }
+  fill(
+    $("#agenda"),
+    items.map((it) =>
+      el("li", { class: `agenda-row${it.n === cur ? " current" : ""}` },
+        el("span", { class: "agenda-n", text: String(it.n) }),
+        el("div", { class: "agenda-title" }, el("div", { text: it.title }),
+          it.n === cur ? el("span", { class: "now-badge", text: t("now_discussing") }) : null),
+        it.n === cur
+          ? null
+          : el("button", { type: "button", class: "btn", text: t("start_item"), "data-item": String(it.n),
+              onclick: (e) => run(e.currentTarget, () => post("/api/agenda/current", { item: it.n })) })),
+    ),
+  );
+}
+
+function renderFloor(state) {
+  const floor = state.floor || {};
+  const speaking = floor.speaking || [];
+  fill(
+    $("#speaking"),
+    speaking.length
+      ? [
+          ...speaking.map((s) =>
+            el("div", { class: "speaker-row" },
+              el("div", { class: "speaker-name" }, el("span", { text: personName(state, s.participant_id) }),
+                el("span", { class: `kind-badge kind-${s.kind}`, text: t(`kind_${s.kind}`) })),
+              el("span", { class: "timer", "data-since": String(s.since), text: formatDuration(serverNow() - s.since) }),
+              el("button", { type: "button", class: "btn", text: t("end_speech"),
+                onclick: (e) => run(e.currentTarget, () => post("/api/floor/end", { to: s.participant_id })) }))),
+          speaking.length > 1
+            ? el("button", { type: "button", class: "btn", text: t("end_all"),
+                onclick: (e) => run(e.currentTarget, () => post("/api/floor/end", { to: "all" })) })
+            : null,
+        ]
+      : el("p", { class: "muted", text: t("nobody_speaking") }),
+  );
+  const queue = floor.queue || [];
+  fill(
+    $("#queue"),
+    el("button", { type: "button", class: "btn primary big wide", text: t("grant_next"), disabled: !queue.length,
+      onclick: (e) => run(e.currentTarget, () => post("/api/floor/grant", { to: "next" })) }),
+    queue.length
+      ? el("ol", { class: "queue-list" },
+          queue.map((q) =>
+            el("li", { class: "queue-row" },
+              el("span", { class: "queue-name", text: personName(state, q.participant_id) }),
+              el("span", { class: `kind-badge kind-${q.kind}`, text: t(`kind_${q.kind}`) }),
+              el("button", { type: "button", class: "btn", text: t("grant"),
+                onclick: (e) => run(e.currentTarget, () => post("/api/floor/grant", { to: q.participant_id })) }))))
+      : el("p", { class: "muted", text: t("queue_empty") }),
+  );
+}
+
+// The poll form is built once so typing survives live updates.
+let pollForm = null;
+let formLang = null;
+function buildPollForm() {
+  const question = el("textarea", { id: "poll-question", name: "question", rows: "2", required: true });
+  question.value = t("poll_question_default");
+  const method = el("div", { class: "segmented", role: "radiogroup" },
+    ["public", "secret"].map((m) =>
+      el("label", { class: "seg" },
+        el("input", { type: "radio", name: "method", value: m, checked: m === "public" }),
+        el("span", { text: t(`method_${m}`) }))));
+  const rule = el("select", { id: "poll-rule", name: "rule" },
+    RULES.map((r) => el("option", { value: r, text: t(`rule_${r}`) })));
+  const answers = el("div", { class: "answer-checks" },
+    ANSWERS.map((a) =>
+      el("label", { class: "check" },
+        el("input", { type: "checkbox", name: "answers", value: a, checked: true }),
+        el("span", { text: t(`ans_${a}`) }))));
+  const form = el("form", { class: "poll-form", id: "poll-form" },
+    el("h2", { text: t("poll_new") }),
+    el("label", { class: "field-label", for: "poll-question", text: t("poll_question") }), question,
+    el("div", { class: "field-label", text: t("poll_method") }), method,
+    el("label", { class: "field-label", for: "poll-rule", text: t("poll_rule") }), rule,
+    el("div", { class: "field-label", text: t("poll_answers") }), answers,
+    el("button", { type: "submit", class: "btn primary big wide", "data-testid": "open-poll", text: t("poll_open") }));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const fd = new FormData(form);
+    const body = {
+      question: String(fd.get("question") || "").trim(),
+      method: fd.get("method"),
+      rule: fd.get("rule"),
+      answers: fd.getAll("answers"),
+    };
+    run(form.querySelector("button[type=submit]"), () => post("/api/polls", body));
+  });
+  return form;
+}
+
+function renderPoll(state, me) {
+  const card = $("#poll-card");
+  const poll = openPoll(state);
+  if (poll) {
+    const parts = [
+      el("div", { class: "vote-kicker" }, el("span", { text: t("poll_open_title") }),
+        el("span", { class: `method-badge method-${poll.method}`, text: methodLabel(poll) })),
+      el("h2", { class: "vote-question", text: poll.question }),
+      poll.rule ? el("div", { class: "muted", text: `${t("poll_rule")}: ${t(`rule_${poll.rule}`)}` }) : null,
+      pollProgress(state, poll),
+      confirmButton({ class: "btn danger big wide", "data-testid": "close-poll", text: t("poll_close") }, t("confirm_close_poll"),
+        () => post(`/api/polls/${encodeURIComponent(poll.id)}/close`, {})),
+    ];
+    if (isDelegateRole(me.role)) parts.push(votePanel(state, me, poll, () => render(latest.state, latest.me)));
+    if (!card.querySelector(".arming")) fill(card, parts);
+    else {
+      // Keep the armed close button; refresh only the progress.
+      card.querySelector(".poll-progress")?.replaceWith(pollProgress(state, poll));
+    }
+    return;
+  }
+  if (!pollForm || formLang !== getLang()) {
+    pollForm = buildPollForm();
+    formLang = getLang();
+  }
+  if (pollForm.parentNode !== card || card.children.length !== 1) fill(card, pollForm);
+  const closed = lastClosedPoll(state);
+  fill($("#result-slot"), closed ? resultCard(state, closed, { perDelegate: closed.method === "public" }) : null);
+}
+
+function render(state, me) {
+  latest = { state, me };
+  renderHeader(state, me);
+  renderQuorum(state);
+  renderAgenda(state);
+  renderFloor(state);
+  renderPoll(state, me);
+  if (openPoll(state)) fill($("#result-slot"));
+}
+
+setInterval(() => {
+  for (const node of document.querySelectorAll(".timer[data-since]"))
+    node.textContent = formatDuration(serverNow() - Number(node.dataset.since));
+}, 1000);
+
+$("#check-in").addEventListener("click", (e) => run(e.currentTarget, () => post("/api/attendance/check-in", {})));
+
+boot({ render, allowRoles: ["chair", "vice_chair"] });

@@ -1,0 +1,106 @@
+// The live channel: one WebSocket to /api/live. The snapshot sets `state`; each update
+// replaces the top-level sections it names. After a drop we reconnect with backoff and
+// ask to resume from the last position we hold.
+
+const PING_MS = 20000;
+
+export class Live {
+  constructor({ onState, onStatus, onUnpaired } = {}) {
+    this.state = null;
+    this.position = 0;
+    this.onState = onState || (() => {});
+    this.onStatus = onStatus || (() => {});
+    this.onUnpaired = onUnpaired || (() => {});
+    this.ws = null;
+    this.backoff = 500;
+    this.pingTimer = null;
+    this.stopped = false;
+  }
+
+  url() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    return `${proto}//${location.host}/api/live`;
+  }
+
+  start() {
+    this.stopped = false;
+    this.connect();
+    return this;
+  }
+
+  stop() {
+    this.stopped = true;
+    clearInterval(this.pingTimer);
+    if (this.ws) this.ws.close();
+  }
+
+  connect() {
+    let ws;
+    try {
+      ws = new WebSocket(this.url());
+    } catch {
+      this.retry();
+      return;
+    }
+    this.ws = ws;
+    ws.addEventListener("open", () => {
+      this.backoff = 500;
+      this.onStatus(true);
+      if (this.position > 0) this.send({ type: "resume", position: this.position });
+      clearInterval(this.pingTimer);
+      this.pingTimer = setInterval(() => this.send({ type: "ping" }), PING_MS);
+    });
+    ws.addEventListener("message", (ev) => this.receive(ev.data));
+    ws.addEventListener("close", (ev) => {
+      clearInterval(this.pingTimer);
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.onStatus(false);
+      // 4401 / 1008 (policy): the credential is gone; pairing again is the only way on.
+      if (ev.code === 4401 || ev.code === 4001) {
+        this.onUnpaired();
+        return;
+      }
+      this.retry();
+    });
+  }
+
+  retry() {
+    if (this.stopped) return;
+    const wait = this.backoff + Math.random() * 250;
+    this.backoff = Math.min(this.backoff * 2, 10000);
+    setTimeout(() => this.connect(), wait);
+  }
+
+  send(msg) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  receive(text) {
+    let msg;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (msg.type === "snapshot") {
+      this.state = msg.state || {};
+      this.position = msg.position ?? this.state.position ?? 0;
+      this.state.position = this.position;
+      this.onState(this.state, null);
+    } else if (msg.type === "update") {
+      if (!this.state) return; // an update before any snapshot: wait for the snapshot
+      if (typeof msg.position === "number" && msg.position <= this.position) return; // seen
+      const changed = msg.changed || {};
+      for (const [section, value] of Object.entries(changed)) this.state[section] = value;
+      this.position = msg.position ?? this.position;
+      this.state.position = this.position;
+      this.onState(this.state, Object.keys(changed));
+    } else if (msg.type === "error") {
+      if (msg.code === "not_paired") {
+        this.stopped = true;
+        this.onUnpaired();
+      }
+    }
+  }
+}

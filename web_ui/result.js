@@ -1,0 +1,136 @@
+// Poll progress and result cards, shared by the chair, the delegates and the hall display.
+// Numbers are shown exactly as the server computed them; nothing is recomputed here
+// except bar widths, which come from the server's own shares.
+import { answerLabel, bodyTotal, el, personName } from "./app.js";
+import { formatShare, t } from "./i18n.js";
+
+const ANSWER_CLASS = {
+  for: "ans-for", against: "ans-against", abstain: "ans-abstain", not_voted: "ans-not-voted",
+  high: "ans-for", trust: "ans-abstain", low: "ans-against", no_trust: "ans-against",
+};
+
+function bar(share, code) {
+  const fill = el("div", { class: `bar-fill ${ANSWER_CLASS[code] || "ans-other"}` });
+  const w = Math.max(0, Math.min(100, Number(share) || 0));
+  fill.style.width = `${w}%`;
+  return el("div", { class: "bar-track" }, fill);
+}
+
+/** "Đã biểu quyết: N/M" with a progress bar (never partial results). */
+export function pollProgress(state, poll) {
+  const total = bodyTotal(state);
+  const voted = poll.voted ?? 0;
+  const fill = el("div", { class: "bar-fill progress-fill" });
+  fill.style.width = `${total ? Math.min(100, (voted / total) * 100) : 0}%`;
+  return el(
+    "div",
+    { class: "poll-progress", "data-testid": "poll-progress" },
+    el("div", { class: "progress-text", text: t("voted_count", { voted, total }) }),
+    el("div", { class: "bar-track progress-track" }, fill),
+  );
+}
+
+function baseWords(result) {
+  const key = { total: "base_total", present: "base_present", cast: "base_cast" }[result.base_kind] || "base_total";
+  return t(key, { base: result.base });
+}
+
+function verdict(result) {
+  if (result.passed === true) return el("div", { class: "verdict verdict-pass", "data-testid": "verdict", text: t("passed") });
+  if (result.passed === false) return el("div", { class: "verdict verdict-fail", "data-testid": "verdict", text: t("not_passed") });
+  return null;
+}
+
+function answerOrder(poll, counts) {
+  const order = [...(poll.answers || [])];
+  for (const k of Object.keys(counts)) if (!order.includes(k) && k !== "not_voted") order.push(k);
+  if ("not_voted" in counts) order.push("not_voted");
+  return order;
+}
+
+function motionRows(state, poll, result) {
+  const counts = result.counts || {};
+  const shares = result.shares || {};
+  return answerOrder(poll, counts).map((code) =>
+    el(
+      "div",
+      { class: "result-row", "data-answer": code },
+      el("div", { class: "result-label", text: answerLabel(state, code) }),
+      bar(shares[code], code),
+      el("div", { class: "result-count", "data-testid": `count-${code}`, text: String(counts[code] ?? 0) }),
+      el("div", { class: "result-share", "data-testid": `share-${code}`, text: formatShare(shares[code]) }),
+    ),
+  );
+}
+
+function candidateTables(state, poll, result) {
+  const answers = poll.answers || ["for", "against", "abstain"];
+  const out = [];
+  for (const [name, counts] of Object.entries(result.counts || {})) {
+    const shares = result.shares?.[name] || {};
+    const flags = result.flags?.[name] || [];
+    out.push(
+      el(
+        "div",
+        { class: "candidate-result" },
+        el("div", { class: "candidate-name", text: name },
+          ...flags.map((f) => el("span", { class: "flag", text: t(`flag_${f}`) }))),
+        ...answerOrder({ answers }, counts).map((code) =>
+          el(
+            "div",
+            { class: "result-row" },
+            el("div", { class: "result-label", text: answerLabel(state, code) }),
+            bar(shares[code], code),
+            el("div", { class: "result-count", text: String(counts[code] ?? 0) }),
+            el("div", { class: "result-share", text: formatShare(shares[code]) }),
+          ),
+        ),
+      ),
+    );
+  }
+  if (Array.isArray(result.elected)) {
+    out.push(
+      el("div", {
+        class: "elected",
+        text: result.elected.length ? t("elected", { names: result.elected.join(", ") }) : t("nobody_elected"),
+      }),
+    );
+  }
+  if (result.tie) out.push(el("div", { class: "elected", text: t("tie") }));
+  return out;
+}
+
+/** The result card of a closed poll. `opts.perDelegate` lists public ballots by name. */
+export function resultCard(state, poll, opts = {}) {
+  const result = poll.result;
+  const isCandidate = Object.values(result.counts || {}).some((v) => typeof v === "object" && v !== null);
+  const ruleText = poll.rule ? t(`rule_${poll.rule}`) : "";
+  const card = el(
+    "section",
+    { class: "result-card", "data-testid": "result-card", "data-poll": poll.id },
+    el("div", { class: "result-head" },
+      el("div", { class: "result-kicker", text: t("result") }),
+      el("h2", { class: "result-question", text: poll.question })),
+    el("div", { class: "result-base", "data-testid": "result-base", text: baseWords(result) }),
+    el("div", { class: "result-rows" }, isCandidate ? candidateTables(state, poll, result) : motionRows(state, poll, result)),
+    verdict(result),
+    el("div", { class: "result-foot" },
+      poll.rule && result.threshold != null
+        ? el("span", { text: t("threshold", { n: result.threshold, rule: ruleText }) })
+        : null,
+      result.turnout != null ? el("span", { text: t("turnout", { n: result.turnout }) }) : null),
+  );
+  if (opts.perDelegate && Array.isArray(result.per_delegate) && result.per_delegate.length) {
+    const list = el("ul", { class: "per-delegate" });
+    for (const row of result.per_delegate) {
+      const ans = typeof row.answer === "string" ? answerLabel(state, row.answer) : JSON.stringify(row.answer);
+      list.append(el("li", {}, el("span", { text: personName(state, row.participant_id) }), el("span", { text: ans })));
+    }
+    card.append(el("details", { class: "per-delegate-box" }, el("summary", { text: t("per_delegate") }), list));
+  }
+  return card;
+}
+
+export function methodLabel(poll) {
+  return poll.method === "secret" ? t("method_secret") : t("method_public");
+}
