@@ -47,10 +47,10 @@ def event(name: str) -> Any:
     """Class decorator: ``@event("ballot_cast")`` registers a frozen dataclass event."""
 
     def wrap(cls: type[E]) -> type[E]:
-        cls.type = name  # type: ignore[misc]
+        cls.type = name
         if name in _REGISTRY and _REGISTRY[name] is not cls:
             raise ValueError(f"event type {name!r} registered twice")
-        _REGISTRY[name] = cls  # type: ignore[assignment]
+        _REGISTRY[name] = cls
         return cls
 
     return wrap
