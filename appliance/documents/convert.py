@@ -67,6 +67,8 @@ def image_size(data: bytes) -> tuple[int, int, int]:
         with Image.open(io.BytesIO(data)) as image:
             orientation = int(image.getexif().get(0x0112, 1) or 1)
             width, height = image.size
+    except Image.DecompressionBombError:
+        raise refusals.image_too_large(None, MAX_IMAGE_PIXELS) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise refusals.damaged("ảnh/image") from None
     return width, height, orientation

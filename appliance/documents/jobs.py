@@ -14,7 +14,7 @@ from typing import Any
 
 from appliance.core.errors import PhsError
 from appliance.documents.const import WORKER_MEMORY_BYTES
-from appliance.documents.ingest import Normalized, extract, finish, normalize, open_as_pdf
+from appliance.documents.reader import Normalized, extract, finish, normalize, open_as_pdf
 from appliance.documents.render import render_open
 from appliance.documents.search import text_blob
 from appliance.documents.sniff import sniff

@@ -27,8 +27,8 @@ from appliance.documents.const import (
     RENDERED_AT_INGEST,
     SIZES,
 )
-from appliance.documents.ingest import Normalized
 from appliance.documents.models import DocumentRecord
+from appliance.documents.reader import Normalized
 from appliance.documents.render import render_pages
 from appliance.documents.sniff import sniff
 

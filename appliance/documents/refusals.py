@@ -135,14 +135,16 @@ def page_too_large(page: int) -> PhsError:
     )
 
 
-def image_too_large(pixels: int, limit: int) -> PhsError:
+def image_too_large(pixels: int | None, limit: int) -> PhsError:
     """An image that declares more pixels than we will decode (decompression bomb guard)."""
+    size_vi = f"{pixels // 1_000_000} triệu điểm ảnh, " if pixels else ""
+    size_en = f"{pixels // 1_000_000} Mpx, " if pixels else ""
     return _refuse(
         "image_too_large",
-        f"Ảnh quá lớn ({pixels // 1_000_000} triệu điểm ảnh, tối đa {limit // 1_000_000} "
-        "triệu). Hãy quét lại ở 300 dpi hoặc giảm kích thước ảnh.",
-        f"The image is too large ({pixels // 1_000_000} Mpx, at most {limit // 1_000_000} "
-        "Mpx). Scan again at 300 dpi or reduce the image size.",
+        f"Ảnh quá lớn ({size_vi}tối đa {limit // 1_000_000} triệu điểm ảnh). Hãy quét lại "
+        "ở 300 dpi hoặc giảm kích thước ảnh.",
+        f"The image is too large ({size_en}at most {limit // 1_000_000} Mpx). Scan again "
+        "at 300 dpi or reduce the image size.",
         pixels=pixels,
         limit=limit,
     )
