@@ -348,13 +348,13 @@ def _open_poll(state: SessionState, actor: Actor, args: dict[str, Any], now: Sta
     if state.present_delegates() < quorum_needed(total) or total == 0:
         raise refuse("no_quorum", present=state.present_delegates(), needed=quorum_needed(total))
     poll_id = str(args["poll_id"])
-    answers = args.get("answers") or ["for", "against", "abstain"]
+    answers = args.get("answers") or []
     spec = make_spec(
         poll_id,
         _text(args, "question", limit=1000),
         str(args.get("method", "public")),
         list(answers) if isinstance(answers, list) else answers,
-        args.get("rule", "more_than_half_of_total"),
+        args.get("rule"),
         kind=args.get("kind"),
         candidates=args.get("candidates"),
         choose=args.get("choose"),

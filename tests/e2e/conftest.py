@@ -92,7 +92,7 @@ def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log_path: Path) -> N
     raise RuntimeError(f"server not healthy in time:\n{log_path.read_text(errors='replace')[-4000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The real server on a free loopback port, with a prepared ward-council sitting."""
     tmp = tmp_path_factory.mktemp("phs-e2e")
@@ -151,7 +151,7 @@ def _prepare_sitting(srv: Server) -> None:
             _ok(c.post("/api/documents", files={"file": (pdf.name, fh, "application/pdf")}, data={"item": "1"}))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the session (the system binary; never `playwright install`)."""
     sync_api = pytest.importorskip("playwright.sync_api")
