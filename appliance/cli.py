@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     scenario.add_argument("rest", nargs=argparse.REMAINDER)
     docs = sub.add_parser("docs", help="render generated documentation").add_subparsers(dest="action", required=True)
     docs.add_parser("permissions", help="print the permission table as Markdown")
+    docs.add_parser("settings", help="print the settings table as Markdown")
+    docs.add_parser("cli", help="print this command reference as Markdown")
     return parser
 
 
@@ -93,9 +95,15 @@ def main(argv: list[str] | None = None) -> int:
 
         return keys_status(settings)  # type: ignore[arg-type]
     if args.command == "docs":
+        from appliance.core.docs import render_cli_markdown, render_settings_markdown
         from appliance.meeting.roles import render_permissions_markdown
 
-        sys.stdout.write(render_permissions_markdown())
+        if args.action == "cli":
+            sys.stdout.write(render_cli_markdown(build_parser()))
+        elif args.action == "settings":
+            sys.stdout.write(render_settings_markdown())
+        else:
+            sys.stdout.write(render_permissions_markdown())
         return 0
     return 2
 

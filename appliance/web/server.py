@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 
 import uvicorn
 
@@ -34,16 +33,7 @@ def serve(settings: Settings) -> int:
 
 def up(settings: Settings) -> int:
     """Write the supervisord configuration into the data directory and run it in the foreground."""
-    from appliance.supervise import run_supervisord, write_config
+    from appliance.supervise import up as supervise_up
 
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    conf = write_config(
-        settings,
-        settings.data_dir,
-        demo=settings.demo,
-        host=settings.host,
-        port=settings.port,
-        keys_dir=settings.keys_dir,
-    )
-    sys.stderr.write(f"supervisord: {conf}\n")
-    return run_supervisord(conf)
+    return supervise_up(settings)

@@ -24,7 +24,14 @@ from appliance.meeting.apply import apply
 from appliance.meeting.decide import Command, decide, secret_choice
 from appliance.meeting.model import STATE_VERSION, SessionState
 from appliance.meeting.roles import PERMISSIONS, ROLES, Actor
-from appliance.pairing.codes import RateLimiter, code_digest, new_code, new_token, token_digest
+from appliance.pairing.codes import (
+    RateLimiter,
+    code_digest,
+    digests_match,
+    new_code,
+    new_token,
+    token_digest,
+)
 from appliance.store.ballotbox import BallotBox
 from appliance.store.blobs import BlobStore
 from appliance.store.journal import Journal
@@ -188,7 +195,7 @@ class Appliance:
             raise refuse("not_paired")
         digest = token_digest(token, self.mac)
         for device in self.state.devices.values():
-            if device.token_digest == digest and not device.revoked:
+            if digests_match(device.token_digest, digest) and not device.revoked:
                 participant = self.state.participants.get(device.participant_id)
                 if participant is None:
                     break
