@@ -53,9 +53,11 @@ class Reply:
         return self.content[:200].decode("utf-8", "replace")
 
 
-def _no_cookies() -> httpx.Cookies:
+def _no_cookies() -> http.cookiejar.CookieJar:
+    # Passed as a bare CookieJar: httpx keeps that object (an httpx.Cookies would be
+    # copied into a fresh jar, losing the policy).
     policy = http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
-    return httpx.Cookies(http.cookiejar.CookieJar(policy=policy))
+    return http.cookiejar.CookieJar(policy=policy)
 
 
 class Api:

@@ -59,7 +59,7 @@ class LiveObserver:
             except (OSError, websockets.WebSocketException, TimeoutError, ValueError) as exc:
                 if len(self.errors) < 20:
                     self.errors.append(repr(exc))
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.2)
 
     async def _listen(self, ws: Any) -> None:
         while True:
