@@ -169,6 +169,13 @@ export async function boot({ render, allowRoles = null }) {
     onState: (state, changed) => safeRender(render, state, me, changed),
     onStatus: setConnection,
     onUnpaired: () => location.replace("index.html"),
+    // A refused WebSocket looks like any drop; after a few, ask whether we are still paired.
+    onRetry: (n) => {
+      if (n >= 3 && n % 3 === 0)
+        get("/api/me").catch((err) => {
+          if (err instanceof ApiError && err.status === 401) location.replace("index.html");
+        });
+    },
   });
   wireLangToggle(() => live.state && safeRender(render, live.state, me, null));
   live.start();

@@ -141,8 +141,9 @@ function renderFloor(state) {
       ? el("ol", { class: "queue-list" },
           queue.map((q) =>
             el("li", { class: "queue-row" },
-              el("span", { class: "queue-name", text: personName(state, q.participant_id) }),
-              el("span", { class: `kind-badge kind-${q.kind}`, text: t(`kind_${q.kind}`) }),
+              el("div", { class: "queue-who" },
+                el("span", { class: "queue-name", text: personName(state, q.participant_id) }),
+                el("span", { class: `kind-badge kind-${q.kind}`, text: t(`kind_${q.kind}`) })),
               el("button", { type: "button", class: "btn", text: t("grant"),
                 onclick: (e) => run(e.currentTarget, () => post("/api/floor/grant", { to: q.participant_id })) }))))
       : el("p", { class: "muted", text: t("queue_empty") }),

@@ -58,6 +58,7 @@ export class DocViewer {
           role: "tab",
           class: `doc-tab${x.id === this.docId ? " active" : ""}`,
           "aria-selected": x.id === this.docId ? "true" : "false",
+          title: x.title || x.filename,
           text: x.title || x.filename,
           onclick: () => {
             this.docId = x.id;
@@ -129,7 +130,7 @@ export class DocViewer {
       startX = null;
       if (Math.abs(dx) > 60) this.go(this.page + (dx < 0 ? 1 : -1));
     });
-    fill(this.container, tabs, nav, stage, strip);
+    fill(this.container, el("div", { class: "doc-toolbar" }, tabs, nav), stage, strip);
     // Bring the current thumbnail into view inside the strip only (never scroll the page).
     const active = strip.querySelector(".thumb.active");
     if (active) requestAnimationFrame(() => (strip.scrollLeft = active.offsetLeft - strip.clientWidth / 2 + active.clientWidth / 2));

@@ -5,7 +5,9 @@
 const PING_MS = 20000;
 
 export class Live {
-  constructor({ onState, onStatus, onUnpaired } = {}) {
+  constructor({ onState, onStatus, onUnpaired, onRetry } = {}) {
+    this.onRetry = onRetry || (() => {});
+    this.failures = 0;
     this.state = null;
     this.position = 0;
     this.onState = onState || (() => {});
@@ -45,6 +47,7 @@ export class Live {
     this.ws = ws;
     ws.addEventListener("open", () => {
       this.backoff = 500;
+      this.failures = 0;
       this.onStatus(true);
       if (this.position > 0) this.send({ type: "resume", position: this.position });
       clearInterval(this.pingTimer);
@@ -67,6 +70,8 @@ export class Live {
 
   retry() {
     if (this.stopped) return;
+    this.failures += 1;
+    this.onRetry(this.failures);
     const wait = this.backoff + Math.random() * 250;
     this.backoff = Math.min(this.backoff * 2, 10000);
     setTimeout(() => this.connect(), wait);

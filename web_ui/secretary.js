@@ -208,6 +208,10 @@ if (TECH) for (const node of document.querySelectorAll(".content-only")) node.hi
 fillRoleSelect();
 boot({
   render: (state, me) => {
+    if (me.role === "technician" && !TECH) {
+      location.replace("secretary.html?tech");
+      return;
+    }
     fillRoleSelect();
     render(state, me);
   },

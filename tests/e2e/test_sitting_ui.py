@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DELEGATES, HALL, TABLET, TABLET_PORTRAIT, Server, pair_page
+from tests.e2e.conftest import CORPUS, DELEGATES, HALL, TABLET, TABLET_PORTRAIT, Server, pair_page
 
 pytestmark = pytest.mark.e2e
 
@@ -139,9 +139,45 @@ def test_chair_opens_poll_delegates_vote_display_shows_result(browser: Any, serv
     shots(tablets[1], "delegate-result-portrait")
     shots(tablets[0], "delegate-result")
 
-    # The delegate closes the result and reads the item's document pages.
-    tablets[0].get_by_role("button", name="Đóng").click()
+    # The delegates close the result; one reads the item's document pages.
+    for tab in tablets:
+        tab.get_by_role("button", name="Đóng").click()
+    expect(tablets[0].get_by_test_id("doc-page")).to_be_visible()
+    tablets[0].locator(".thumb").nth(1).click()
+    expect(tablets[0].locator(".page-count")).to_have_text(re.compile(r"^Trang 2/\d+$"))
     shots(tablets[0], "delegate-documents")
+
+    # The floor: two requests, rebuttals first; the chair gives the floor to the next.
+    tablets[1].get_by_role("button", name="Đăng ký phát biểu").click()
+    expect(tablets[1].get_by_test_id("queue-position")).to_have_text("Bạn đang ở vị trí thứ 1 trong danh sách chờ")
+    tablets[2].get_by_role("button", name="Đăng ký tranh luận").click()
+    expect(tablets[1].get_by_test_id("queue-position")).to_have_text("Bạn đang ở vị trí thứ 2 trong danh sách chờ")
+    expect(display.locator("#queue li")).to_have_count(2)
+    expect(chair.locator(".queue-name")).to_have_text([d4["name"], d3["name"]])
+    chair.get_by_role("button", name="Mời người tiếp theo").click()
+    expect(tablets[2].locator(".floor-status.speaking")).to_have_text("Bạn đang phát biểu")
+    expect(display.locator(".display-speaker-name")).to_have_text(d4["name"])
+    expect(display.locator(".display-timer")).to_have_text(re.compile(r"^\d\d:\d\d$"))
+    expect(tablets[1].get_by_test_id("queue-position")).to_have_text("Bạn đang ở vị trí thứ 1 trong danh sách chờ")
+    shots(display, "display-floor")
+    shots(chair, "chair-floor")
+    shots(tablets[1], "delegate-portrait-queued")
+    # The secretary uploads: a file that is not a document is refused with the server's
+    # message; a real PDF lands on item 2 and every screen learns of it.
+    secretary.locator("#u-item").select_option("2")
+    secretary.locator("#u-file").set_input_files(
+        files=[{"name": "khong-phai-tai-lieu.pdf", "mimeType": "application/pdf", "buffer": b"not a pdf at all"}])
+    secretary.locator("#upload-form button[type=submit]").click()
+    expect(secretary.locator("#upload-error")).to_be_visible()
+    expect(secretary.locator("#upload-error")).not_to_be_empty()
+    shots(secretary, "secretary-upload-error")
+    pdf = CORPUS / "quyet-dinh-hdnd-thanh-hoa-draft.pdf"
+    if pdf.exists():
+        secretary.locator("#u-file").set_input_files(str(pdf))
+        secretary.locator("#upload-form button[type=submit]").click()
+        expect(secretary.locator("#upload-ok")).to_contain_text("Đã tải lên:", timeout=60000)
+        expect(secretary.locator("#upload-error")).to_be_hidden()
+        expect(tablets[0].locator(".agenda-item").nth(1)).to_contain_text("1 tài liệu")
     shots(secretary, "secretary")
     secretary.get_by_test_id(f"issue-{d2['id']}").click()
     expect(secretary.get_by_test_id("pairing-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
