@@ -56,6 +56,7 @@ DELEGATES = [
 ]
 
 AGENDA = [
+    "Khai mạc kỳ họp; thông qua chương trình kỳ họp",
     "Báo cáo tình hình kinh tế - xã hội năm 2026, phương hướng năm 2027",
     "Tờ trình dự toán ngân sách phường năm 2027",
     "Dự thảo Nghị quyết về kế hoạch đầu tư công năm 2027",

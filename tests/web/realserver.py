@@ -10,12 +10,20 @@ import httpx
 from appliance.scenario.server import LocalAppliance
 
 
+class DemoAppliance(LocalAppliance):
+    """The real server started with ``--demo``."""
+
+    def command(self) -> list[str]:
+        return [*super().command(), "--demo"]
+
+
 class Driver:
     """A real appliance plus tokens for a body of delegates."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, demo: bool = False) -> None:
         (root / "logs").mkdir(parents=True, exist_ok=True)
-        self.server = LocalAppliance(root / "data", root / "keys", root / "logs")
+        kind = DemoAppliance if demo else LocalAppliance
+        self.server = kind(root / "data", root / "keys", root / "logs")
         self.tokens: dict[str, str] = {}
         self.ids: dict[str, str] = {}
 

@@ -100,3 +100,31 @@ async def test_nothing_readable_in_the_data_directory(tmp_path: Path) -> None:
         assert not found, f"{path.relative_to(d.data_dir)} holds {found[:3]}"
     kek = (d.server.keys_dir / "kek.key").read_bytes()
     assert all(kek not in p.read_bytes() for p in files)
+
+
+async def test_demo_sitting_leaves_no_names_or_text_on_disk(tmp_path: Path) -> None:
+    from appliance.demo import demo_document_paths
+    from appliance.web.demo import DELEGATES
+
+    d = Driver(tmp_path, demo=True)
+    await d.server.start()
+    async with d.client() as c:
+        r = await c.post("/api/pair", json={"code": d.server.setup_code})
+        d.tokens["secretary"] = r.json()["token"]
+        state = (await c.get("/api/state", headers=d.h("secretary"))).json()
+        assert state["body"]["name"] == "Hội đồng nhân dân phường An Bình"
+        assert state["body"]["total_delegates"] == 30
+        assert len(state["agenda"]) == 5
+        assert len(state["documents"]) == len(demo_document_paths())
+    await d.server.stop()
+    text = ""
+    for path, _ in demo_document_paths():
+        if path.suffix == ".pdf":
+            with pymupdf.open(path) as doc:
+                text += "".join(page.get_text() for page in doc)
+    needles = {name.encode() for name, _ in DELEGATES} | {r.encode() for r in _runs(text)}
+    assert len(needles) > 200
+    for path in (p for p in d.data_dir.rglob("*") if p.is_file()):
+        blob = path.read_bytes()
+        assert not [n for n in needles if n in blob], path.name
+
