@@ -68,9 +68,8 @@ function renderSpeakers(state) {
       ? speaking.map((s) => {
           const p = (state.participants || []).find((x) => x.id === s.participant_id);
           return el("div", { class: "display-speaker" },
-            el("div", {},
-              el("div", { class: "display-speaker-name", text: personName(state, s.participant_id) }),
-              el("div", { class: "muted" , text: [p?.title, t(`kind_${s.kind}`)].filter(Boolean).join(" · ") })),
+            el("div", { class: "display-speaker-name", text: personName(state, s.participant_id) }),
+            el("div", { class: "muted", text: [p?.title, t(`kind_${s.kind}`)].filter(Boolean).join(" · ") }),
             el("div", { class: "timer display-timer", "data-since": String(s.since), text: formatDuration(serverNow() - s.since) }));
         })
       : el("p", { class: "muted", text: t("nobody_speaking") }));

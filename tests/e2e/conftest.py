@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus"
 SHOTS_COPY = Path("/tmp/phs-shots")
 SETUP_CODE = "246810"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("PHS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -184,6 +184,12 @@ def test_chair_opens_poll_delegates_vote_display_shows_result(browser: Any, serv
     expect(secretary.locator(".qr-svg")).to_be_visible()
     shots(secretary, "secretary-pairing-code")
 
+    # Portrait tablets: the console and the desk reflow into one column.
+    for page, name in [(chair, "chair-portrait"), (secretary, "secretary-portrait")]:
+        page.get_by_test_id("close-code").click() if page is secretary else None
+        page.set_viewport_size(TABLET_PORTRAIT)
+        shots(page, name)
+
     # English on demand, with the same numbers.
     display.evaluate("localStorage.setItem('phs.lang', 'en')")
     display.reload()
