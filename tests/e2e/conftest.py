@@ -53,7 +53,7 @@ STAFF = [
 ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -92,40 +92,62 @@ def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log_path: Path) -> N
     raise RuntimeError(f"server not healthy in time:\n{log_path.read_text(errors='replace')[-4000:]}")
 
 
+def launch_server(tmp: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start `phs serve` on `tmp` (data and keys) and wait until it answers."""
+    log_path = tmp / f"server-{time.monotonic_ns()}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "appliance.cli", "serve", "--data", str(tmp / "data"), "--keys", str(tmp / "keys"),
+             "--host", "127.0.0.1", "--port", str(port), "--setup-code", SETUP_CODE],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}", proc, log_path)
+    except BaseException:
+        stop_server(proc)
+        raise
+    return proc, log_path
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server the way supervisord does (SIGTERM), killing it if it hangs."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def pair_secretary(base: str) -> tuple[httpx.Client, str]:
+    """Pair an API client with the one-time setup code: (client, secretary id)."""
+    paired = httpx.post(f"{base}/api/pair", json={"code": SETUP_CODE}, timeout=10)
+    assert paired.status_code == 200, paired.text
+    token = paired.json()["token"]
+    client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    return client, str(paired.json()["participant"]["id"])
+
+
 @pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The real server on a free loopback port, with a prepared ward-council sitting."""
     tmp = tmp_path_factory.mktemp("phs-e2e")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log_path = tmp / "server.log"
-    log = log_path.open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "appliance.cli", "serve", "--data", str(tmp / "data"), "--keys", str(tmp / "keys"),
-         "--host", "127.0.0.1", "--port", str(port), "--setup-code", SETUP_CODE],
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc, log_path = launch_server(tmp, port)
     try:
-        _wait_healthy(base, proc, log_path)
-        paired = httpx.post(f"{base}/api/pair", json={"code": SETUP_CODE}, timeout=10)
-        assert paired.status_code == 200, paired.text
-        token = paired.json()["token"]
-        client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-        srv = Server(base=base, secretary=client, secretary_id=paired.json()["participant"]["id"], log_path=log_path)
+        client, secretary_id = pair_secretary(base)
+        srv = Server(base=base, secretary=client, secretary_id=secretary_id, log_path=log_path)
         _prepare_sitting(srv)
         yield srv
         client.close()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        stop_server(proc)
 
 
 def _ok(r: httpx.Response) -> dict[str, Any]:

@@ -9,11 +9,24 @@ the stated base, and the verdict in words.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CORPUS, DELEGATES, HALL, TABLET, TABLET_PORTRAIT, Server, pair_page
+from tests.e2e.conftest import (
+    CORPUS,
+    DELEGATES,
+    HALL,
+    TABLET,
+    TABLET_PORTRAIT,
+    Server,
+    free_port,
+    launch_server,
+    pair_page,
+    pair_secretary,
+    stop_server,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -201,3 +214,37 @@ def test_chair_opens_poll_delegates_vote_display_shows_result(browser: Any, serv
 
     for page in [display, chair, secretary, *tablets]:
         page.context.close()
+
+
+def test_screen_catches_up_after_the_server_restarts(browser: Any, tmp_path: Path) -> None:
+    """The box restarts (supervisord, a power cut): screens reconnect, resume, and catch up."""
+    expect = _expect()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc, _ = launch_server(tmp_path, port)
+    try:
+        client, _secretary_id = pair_secretary(base)
+        assert client.post("/api/setup", json={"body": "HĐND xã Tân Lập", "session": "Kỳ họp chuyên đề",
+                                               "sittings": ["Phiên họp thứ nhất"], "rehearsal": True}).status_code == 200
+        rows = client.post("/api/participants", json={"participants": [
+            {"name": "Hoàng Thị Mai", "role": "chair", "seat": 1},
+            {"name": "Đinh Văn Lộc", "role": "delegate", "seat": 2},
+            {"name": "Vũ Thị Thu", "role": "delegate", "seat": 3}]}).json()["participants"]
+        srv = Server(base=base, secretary=client, participants={p["name"]: p for p in rows})
+        page = pair_page(browser, srv, rows[0]["id"], TABLET, "chair.html")
+        expect(page.locator("#rehearsal")).to_have_text("TẬP HUẤN")
+        expect(page.locator("#agenda")).to_contain_text("Chưa có nội dung nào trong chương trình.")
+
+        stop_server(proc)
+        expect(page.locator("#conn")).to_be_visible()  # the drop is shown, not hidden
+        proc, _ = launch_server(tmp_path, port)
+        title = "Chất vấn và trả lời chất vấn"
+        r = client.post("/api/agenda", json={"title": title})
+        assert r.status_code == 200, r.text
+        # The live channel reconnects on its own, resumes, and the console shows the new item.
+        expect(page.locator("#agenda")).to_contain_text(title, timeout=20000)
+        expect(page.locator("#conn")).to_be_hidden()
+        page.context.close()
+        client.close()
+    finally:
+        stop_server(proc)
