@@ -63,11 +63,19 @@ def decide(state: SessionState, actor: Actor, command: Command, now: Stamp) -> l
 # -- helpers -----------------------------------------------------------------
 
 
+_CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {127: None}
+
+
+def _clean(value: str) -> str:
+    """NFC, no control characters (a NUL in a name would reach every screen)."""
+    return nfc(value).translate(_CONTROL).strip()
+
+
 def _text(args: dict[str, Any], key: str, *, required: bool = True, limit: int = 2000) -> str:
     value = args.get(key, "")
     if not isinstance(value, str):
         raise refuse("invalid", f"Trường '{key}' phải là chuỗi.", f"'{key}' must be a string.")
-    value = nfc(value).strip()
+    value = _clean(value)
     if required and not value:
         raise refuse("invalid", f"Trường '{key}' không được để trống.", f"'{key}' must not be empty.")
     if len(value) > limit:
@@ -112,12 +120,13 @@ def _setup(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) 
     body = _text(args, "body", limit=200)
     session = _text(args, "session", limit=300)
     titles = args.get("sittings") or ["Phiên họp thứ nhất"]
-    ids = args.get("sitting_ids") or []
     if not isinstance(titles, list) or not all(isinstance(t, str) and t.strip() for t in titles):
         raise refuse("invalid", "Danh sách phiên họp không hợp lệ.", "Sittings must be a list of titles.")
     if state.sittings and any(s.status != "planned" for s in state.sittings):
         raise refuse("conflict", "Kỳ họp đã bắt đầu, không thể thiết lập lại.", "The session has started.")
-    sittings = tuple((ids[i] if i < len(ids) else f"s{i + 1}", nfc(t).strip()) for i, t in enumerate(titles))
+    if len(titles) > 20:
+        raise refuse("invalid", "Tối đa 20 phiên họp.", "At most 20 sittings.")
+    sittings = tuple((f"s{i + 1}", _clean(t)[:300]) for i, t in enumerate(titles))
     return [ev.SessionSetUp(body, session, sittings, bool(args.get("rehearsal", False)))]
 
 
@@ -134,7 +143,7 @@ def _add_participants(state: SessionState, actor: Actor, args: dict[str, Any], n
             raise refuse("invalid", f"Dòng {i + 1} không hợp lệ.", f"Row {i + 1} is not valid.", row=i + 1)
         name = _text(row, "name", limit=200)
         role = row.get("role", "delegate")
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             raise refuse("invalid", f"Dòng {i + 1}: vai trò không hợp lệ.", f"Row {i + 1}: unknown role.", row=i + 1)
         seat = row.get("seat")
         if seat is not None:
@@ -143,7 +152,7 @@ def _add_participants(state: SessionState, actor: Actor, args: dict[str, Any], n
             if seat in seats:
                 raise refuse("invalid", f"Dòng {i + 1}: ghế {seat} đã có người.", f"Row {i + 1}: seat {seat} is taken.", row=i + 1)
             seats.add(seat)
-        pid = ids[i] if i < len(ids) else f"p{len(state.participants) + i + 1}"
+        pid = ids[i] if i < len(ids) and isinstance(ids[i], str) else f"p{len(state.participants) + i + 1}"
         out.append(
             ev.ParticipantAdded(
                 pid, name, role, seat, _text(row, "title", required=False), _text(row, "team", required=False)
@@ -171,7 +180,7 @@ def _add_document(state: SessionState, actor: Actor, args: dict[str, Any], now: 
             id=args["id"],
             item_id=state.agenda[item - 1].id,
             title=nfc(rec["title"])[:300],
-            filename=nfc(args.get("filename", ""))[:300],
+            filename=_clean(str(args.get("filename", "")).replace("\\", "/").rsplit("/", 1)[-1])[:300],
             pages=int(rec["page_count"]),
             sizes=tuple((float(w), float(h)) for w, h in rec["sizes"]),
             access=access,
@@ -188,6 +197,9 @@ def _add_document(state: SessionState, actor: Actor, args: dict[str, Any], now: 
 @handles("issue_code", "device.pair")
 def _issue_code(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
     pid = _participant(state, args.get("participant_id"))
+    if actor.role == "technician" and state.participants[pid].role not in ("display", "technician"):
+        # IT staff pair hall displays; a delegate's or the chair's device is the secretary's call.
+        raise refuse("forbidden", "Kỹ thuật viên chỉ cấp mã cho màn hình và máy kỹ thuật.", "Technicians pair only displays and technician devices.")
     return [ev.PairingCodeIssued(args["digest"], pid, now.wall + float(args.get("ttl", 600)))]
 
 

@@ -20,7 +20,12 @@ from appliance.core.settings import Settings
 from appliance.web.auth import PUBLIC, permission_guard
 from appliance.web.controllers import documents, journal, live, polls, session, sitting
 from appliance.web.demo import announce
-from appliance.web.errors import http_error_response, internal_error_response, phs_error_response
+from appliance.web.errors import (
+    http_error_response,
+    internal_error_response,
+    phs_error_response,
+    recursion_error_response,
+)
 from appliance.web.service import Appliance
 
 WEB_UI = Path(__file__).resolve().parents[2] / "web_ui"
@@ -124,6 +129,7 @@ def create_app(settings: Settings | None = None, appliance: Appliance | None = N
         exception_handlers={
             PhsError: phs_error_response,
             HTTPException: http_error_response,
+            RecursionError: recursion_error_response,
             Exception: internal_error_response,
         },
         after_request=_security_headers,

@@ -24,10 +24,8 @@ def token_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     header = connection.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    cookie = connection.cookies.get(COOKIE)
-    if cookie:
-        return cookie
-    return connection.query_params.get("token")
+    # Never from the query string: URLs end up in histories and logs.
+    return connection.cookies.get(COOKIE) or None
 
 
 def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

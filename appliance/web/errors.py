@@ -43,6 +43,11 @@ def http_error_response(_: Request[Any, Any, Any], exc: HTTPException) -> Respon
     return Response(err.to_dict(), status_code=err.status if exc.status_code != 400 else 400)
 
 
+def recursion_error_response(_: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    """Absurdly nested JSON: refused without a traceback in the log."""
+    return Response(PhsError("invalid", message_en="The body is nested too deeply.").to_dict(), status_code=400)
+
+
 def internal_error_response(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """An unexpected failure: logged with its type, answered with a code."""
     log.exception("unhandled error", extra={"error": type(exc).__name__})

@@ -25,6 +25,7 @@ def serve(settings: Settings) -> int:
         ws="websockets-sansio",
         lifespan="on",
         timeout_graceful_shutdown=5,
+        ws_max_size=64 * 1024,  # live-channel messages are tiny; a 5 MB frame is an attack
     )
     server = uvicorn.Server(config)
     server.run()

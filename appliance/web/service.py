@@ -8,6 +8,9 @@ acknowledged and the live hub publishes. Nothing is acknowledged before it is du
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import hashlib
+import json
 import logging
 import secrets
 from collections import OrderedDict
@@ -59,12 +62,15 @@ class Appliance:
         self._since_snapshot = 0
         self.started = False
         self.demo_codes: dict[str, str] = {}
+        self._ballot_lock = asyncio.Lock()
+        self._lock_file: Any = None
 
     # -- life cycle ---------------------------------------------------------------
     async def start(self) -> None:
         """Unlock keys, open the journal, restore the newest snapshot and replay the rest."""
         data = self.settings.data_dir
         data.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._lock_data_dir(data)
         self.keyring = Keyring.open(self.settings.keys_dir, data, create=True)
         key = self.keyring.data_key("session")
         self.blobs = BlobStore(data / "blobs", self.keyring.data_key("blobs"), self.keyring.mac_key("blobs"))
@@ -85,6 +91,9 @@ class Appliance:
             if poll.spec.get("method") == "secret":
                 for choice in self.ballots.choices(poll_id):
                     self.state.add_secret_choice(poll_id, choice)
+        from appliance.documents import warm_up
+
+        warm_up()  # start the render workers now: the first page of an upload in < 1 s
         log.info("state restored", extra={"snapshot": after, "replayed": replayed, "head": self.journal.head})
         self.started = True
         if self.settings.demo:
@@ -95,14 +104,35 @@ class Appliance:
         if self.settings.setup_code:
             await self._ensure_setup_code(self.settings.setup_code)
 
+    def _lock_data_dir(self, data: Path) -> None:
+        """One writer per data directory: a second server refuses before touching anything."""
+        (data / "run").mkdir(exist_ok=True, mode=0o700)
+        handle = open(data / "run" / "writer.lock", "a+")  # noqa: SIM115 - held for the process's life
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise refuse(
+                "conflict",
+                "Thư mục dữ liệu đang được một máy chủ PHS khác sử dụng.",
+                f"The data directory {data} is in use by another PHS server.",
+            ) from None
+        self._lock_file = handle
+
     async def stop(self) -> None:
         """Snapshot and close the journal."""
         if not self.started:
             return
+        from appliance.documents import shutdown_pool
+
         await self.hub.close_all()
         await asyncio.to_thread(self._snapshot)
+        await asyncio.to_thread(shutdown_pool)
         await self.journal.close()
         self.started = False
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
 
     def _replay(self, position: int, record: dict[str, Any]) -> None:
         for body in record.get("events", []):
@@ -111,7 +141,9 @@ class Appliance:
         client = record.get("client")
         if client:
             events = [Event.from_dict(b) for b in record.get("events", [])]
-            self._remember((record.get("device", ""), client), {"ok": True, "position": position, "ref": _ref(events)})
+            refs = _refs(events)
+            outcome = {"ok": True, "position": position, "ref": refs[0] if refs else None, "refs": refs, "fp": record.get("fp")}
+            self._remember((record.get("device", ""), client), outcome)
 
     def _snapshot(self) -> None:
         self.snapshots.save(self.state.position, self.state.model_dump(mode="json"))
@@ -129,10 +161,17 @@ class Appliance:
         """Judge, persist, publish; a retried ``client_id`` gets the first outcome."""
         if client_id:
             key = (device, client_id[:100])
+            fingerprint = _fingerprint(command)
             if key in self._outcomes:
                 first = self._outcomes[key]
                 if isinstance(first, PhsError):
                     raise first
+                if first.get("fp") not in (None, fingerprint):
+                    raise refuse(
+                        "conflict",
+                        "Mã yêu cầu (Idempotency-Key) đã dùng cho một thao tác khác.",
+                        "This Idempotency-Key was already used for a different request.",
+                    )
                 return dict(first, replayed=True)
             if key in self._inflight:
                 return dict(await asyncio.shield(self._inflight[key]), replayed=True)
@@ -173,20 +212,30 @@ class Appliance:
         }
         if client_id:
             record["client"] = client_id
+            record["fp"] = _fingerprint(command)
+        if command.type in _PROBED:
+            probe = self.state.model_copy(deep=True)
+            try:
+                for e in events:
+                    apply(probe, e, self.state.position + 1)
+            except (ValueError, TypeError, KeyError) as err:
+                raise refuse("invalid", message_en=f"cannot apply: {type(err).__name__}") from None
         position, durable = self.journal.submit(record)
         for e in events:
             apply(self.state, e, position)
         if secret is not None:
             poll_id = str(command.args["poll_id"])
             self.state.add_secret_choice(poll_id, secret)
-            await asyncio.to_thread(self.ballots.cast, poll_id, secret)
+            async with self._ballot_lock:  # the box is not thread-safe while it grows
+                await asyncio.to_thread(self.ballots.cast, poll_id, secret)
         await durable
         self.hub.publish(position, events)
         self._since_snapshot += 1
         if self._since_snapshot >= self.settings.snapshot_every:
             self._since_snapshot = 0
             await asyncio.to_thread(self._snapshot)
-        return {"ok": True, "position": position, "changed": True, "ref": _ref(events)}
+        refs = _refs(events)
+        return {"ok": True, "position": position, "changed": True, "ref": refs[0] if refs else None, "refs": refs, "fp": record.get("fp")}
 
     # -- devices and pairing ------------------------------------------------------
     def authenticate(self, token: str | None) -> tuple[str, Actor]:
@@ -261,15 +310,30 @@ class Appliance:
 
     # -- documents ------------------------------------------------------------------
     async def add_document(
-        self, actor: Actor, data: bytes, filename: str, item: int, access: str, password: str | None, client_id: str | None
+        self,
+        actor: Actor,
+        data: bytes,
+        filename: str,
+        item: int,
+        access: str,
+        password: str | None,
+        client_id: str | None,
+        device: str = "",
     ) -> dict[str, Any]:
         """Ingest, seal the pages, then record the document."""
         from appliance.documents import ingest_and_render
 
         if not actor.can("document.manage"):
             raise refuse("forbidden")
+        if client_id and (device, client_id[:100]) in self._outcomes:
+            first = self._outcomes[(device, client_id[:100])]
+            if isinstance(first, PhsError):
+                raise first
+            return {"id": (first.get("refs") or [""])[0]}
         if not 1 <= item <= len(self.state.agenda):
             raise refuse("not_found", "Không có mục chương trình này.", "No such agenda item.")
+        if access not in ("public", "delegates", "confidential"):
+            raise refuse("invalid", "Mức truy cập không hợp lệ.", "Unknown access level.")
         record = await ingest_and_render(data, filename, password, self.blobs.put)
         doc_id = new_id("doc_")
         rec = {
@@ -283,19 +347,36 @@ class Appliance:
         await self.execute(
             actor,
             Command("add_document", {"id": doc_id, "item": item, "access": access, "filename": filename, "record": rec}),
+            device=device,
             client_id=client_id,
         )
         return {"id": doc_id}
 
 
-def _ref(events: list[Event]) -> str | None:
-    """The id a command created (a poll, a document), so a retry can find it."""
+def _refs(events: list[Event]) -> list[str]:
+    """The ids a command created (a poll, participants, a document), so a retry can find them."""
+    out: list[str] = []
     for e in events:
         for name in ("poll_id", "id", "device_id"):
             value = getattr(e, name, None)
             if isinstance(value, str):
-                return value
-    return None
+                out.append(value)
+                break
+    return out
+
+
+def _fingerprint(command: Command) -> str:
+    """What a request asked for, so a reused Idempotency-Key cannot stand for another request."""
+    args = {k: v for k, v in command.args.items() if k not in _GENERATED}
+    body = json.dumps([command.type, args], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+# Ids and secrets the server generates per request; a retry brings different ones.
+_GENERATED = {"poll_id", "ids", "id", "device_id", "token_digest", "record"}
+# Registry commands are rare and carry caller-shaped data: their events are tried on a
+# copy first, so an event that cannot be applied is refused before it reaches the journal.
+_PROBED = {"setup", "add_participants", "add_agenda_item", "add_document"}
 
 
 def role_permissions(role: str) -> list[str]:

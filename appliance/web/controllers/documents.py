@@ -12,7 +12,7 @@ from litestar.params import Body
 from appliance.core.errors import refuse
 from appliance.meeting.model import DocumentMeta
 from appliance.meeting.views import document_view, may_read
-from appliance.web.auth import actor_of
+from appliance.web.auth import actor_of, device_of
 
 MAX_UPLOAD = 200 * 1024 * 1024
 
@@ -86,6 +86,7 @@ async def upload_document(
         str(data.get("access") or "delegates"),
         str(password) if password else None,
         request.headers.get("idempotency-key"),
+        device_of(request),
     )
     doc = appliance.state.documents[created["id"]]
     return {"document": document_view(doc, appliance.state)}

@@ -85,7 +85,8 @@ async def add_participants(request: Request[Any, Any, Any], data: Any = None) ->
     if not isinstance(rows, list):
         raise refuse("invalid", "Thiếu danh sách 'participants'.", "'participants' must be a list.")
     ids = [new_id("p_") for _ in rows]
-    await run(request, "add_participants", {"participants": rows, "ids": ids})
+    outcome = await run(request, "add_participants", {"participants": rows, "ids": ids})
+    ids = list(outcome.get("refs") or ids)  # a retry answers with the first request's participants
     state = request.app.state.appliance.state
     return {"participants": [state.participants[i].model_dump() for i in ids]}
 
