@@ -34,15 +34,15 @@ export function pageForRole(role) {
   switch (role) {
     case "chair":
     case "vice_chair":
-      return "chair.html";
+      return "/ui/chair.html";
     case "secretary":
-      return "secretary.html";
+      return "/ui/secretary.html";
     case "technician":
-      return "secretary.html?tech";
+      return "/ui/secretary.html?tech";
     case "display":
-      return "display.html";
+      return "/ui/display.html";
     default:
-      return "delegate.html";
+      return "/ui/delegate.html";
   }
 }
 
@@ -154,7 +154,7 @@ export async function boot({ render, allowRoles = null }) {
     me = await get("/api/me");
   } catch (err) {
     if (err instanceof ApiError && (err.status === 401 || err.code === "not_paired")) {
-      location.replace("index.html");
+      location.replace("/ui/index.html");
       return null;
     }
     toast(errorText(err));
@@ -168,12 +168,12 @@ export async function boot({ render, allowRoles = null }) {
   const live = new Live({
     onState: (state, changed) => safeRender(render, state, me, changed),
     onStatus: setConnection,
-    onUnpaired: () => location.replace("index.html"),
+    onUnpaired: () => location.replace("/ui/index.html"),
     // A refused WebSocket looks like any drop; after a few, ask whether we are still paired.
     onRetry: (n) => {
       if (n >= 3 && n % 3 === 0)
         get("/api/me").catch((err) => {
-          if (err instanceof ApiError && err.status === 401) location.replace("index.html");
+          if (err instanceof ApiError && err.status === 401) location.replace("/ui/index.html");
         });
     },
   });

@@ -209,7 +209,7 @@ fillRoleSelect();
 boot({
   render: (state, me) => {
     if (me.role === "technician" && !TECH) {
-      location.replace("secretary.html?tech");
+      location.replace("/ui/secretary.html?tech");
       return;
     }
     fillRoleSelect();

@@ -72,11 +72,6 @@ class Server:
     def by_name(self, name: str) -> dict[str, Any]:
         return self.participants[name]
 
-    def issue_code(self, participant_id: str) -> str:
-        r = self.secretary.post("/api/pairing-codes", json={"participant_id": participant_id})
-        assert r.status_code == 200, r.text
-        return str(r.json()["code"])
-
 
 def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
     deadline = time.monotonic() + 45
@@ -200,18 +195,23 @@ def shots(tmp_path: Path) -> Any:
 
 
 def pair_page(browser: Any, server: Server, participant_id: str, viewport: dict[str, int],
-              expect_page: str, lang: str = "vi") -> Any:
-    """A fresh browser context that pairs itself by typing a code on the pairing page."""
+              expect_page: str, lang: str = "vi", via_qr: bool = False) -> Any:
+    """A fresh browser context that pairs itself on the pairing page: by typing the code,
+    or (via_qr) by opening the pair_url a QR card carries."""
     context = browser.new_context(viewport=viewport, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
     if lang != "vi":
         context.add_init_script(f"localStorage.setItem('phs.lang', '{lang}')")
     page = context.new_page()
     page.on("pageerror", lambda exc: print(f"[pageerror] {participant_id}: {exc}"))
     page.on("console", lambda msg: msg.type == "error" and print(f"[console] {participant_id}: {msg.text}"))
-    code = server.issue_code(participant_id)
-    page.goto(f"{server.base}/ui/")
-    page.locator("#code").fill(code)
-    page.locator("#pair-submit").click()
+    r = server.secretary.post("/api/pairing-codes", json={"participant_id": participant_id})
+    assert r.status_code == 200, r.text
+    if via_qr:
+        page.goto(r.json()["pair_url"])
+    else:
+        page.goto(f"{server.base}/")  # the box's root redirects to the pairing page
+        page.locator("#code").fill(str(r.json()["code"]))
+        page.locator("#pair-submit").click()
     page.wait_for_url(f"**/{expect_page}*")
     page.wait_for_load_state("networkidle")
     return page

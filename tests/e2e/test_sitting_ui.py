@@ -43,7 +43,7 @@ def test_wrong_pairing_code_shows_the_servers_message(browser: Any, server: Serv
     expect = _expect()
     context = browser.new_context(viewport=TABLET)
     page = context.new_page()
-    page.goto(f"{server.base}/ui/")
+    page.goto(f"{server.base}/ui")  # without the slash too
     page.locator("#code").fill("000001")
     page.locator("#pair-submit").click()
     expect(page.locator("#pair-error")).to_have_text("Mã ghép nối sai, đã hết hạn hoặc đã được dùng.")
@@ -65,7 +65,7 @@ def test_chair_opens_poll_delegates_vote_display_shows_result(browser: Any, serv
         pair_page(browser, server, d3["id"], TABLET_PORTRAIT, "delegate.html"),
         pair_page(browser, server, d4["id"], TABLET, "delegate.html"),
     ]
-    secretary = pair_page(browser, server, server.secretary_id, TABLET, "secretary.html")
+    secretary = pair_page(browser, server, server.secretary_id, TABLET, "secretary.html", via_qr=True)
     display.evaluate("window.__phsNoReload = 'still here'")
 
     # The chair opens the sitting (a second tap confirms the box's date and time).
