@@ -9,7 +9,6 @@ noted in the human report, never fails the scenario.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from typing import Any
 
@@ -17,6 +16,7 @@ import websockets
 from websockets.asyncio.client import connect
 
 PING_EVERY_S = 10.0
+STOP_WAIT_S = 3.0
 
 
 class LiveObserver:
@@ -31,25 +31,26 @@ class LiveObserver:
         self.position = 0
         self.errors: list[str] = []
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self) -> None:
         """Run in the background until ``stop``."""
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        """Close the channel."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
+        """Close the channel; never waits long, whatever state the channel is in."""
+        self._stopping = True  # a cancellation lost in a race still ends the loop
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait({task}, timeout=STOP_WAIT_S)
 
     async def _run(self) -> None:
         headers = {"Authorization": f"Bearer {self.token}"}
-        while True:
+        while not self._stopping:
             try:
                 async with connect(self.url, additional_headers=headers, proxy=None,
-                                   open_timeout=5) as ws:
+                                   open_timeout=5, close_timeout=1) as ws:
                     self.connects += 1
                     if self.position:
                         await ws.send(json.dumps({"type": "resume", "position": self.position}))
@@ -62,9 +63,10 @@ class LiveObserver:
             await asyncio.sleep(0.2)
 
     async def _listen(self, ws: Any) -> None:
-        while True:
+        while not self._stopping:
             try:
-                raw = await asyncio.wait_for(ws.recv(), PING_EVERY_S)
+                async with asyncio.timeout(PING_EVERY_S):
+                    raw = await ws.recv()
             except TimeoutError:
                 await ws.send(json.dumps({"type": "ping"}))
                 continue

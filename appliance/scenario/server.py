@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import secrets
 import signal
@@ -24,6 +25,7 @@ import httpx
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HEALTH_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
+PR_SET_PDEATHSIG = 1
 
 
 class ServerError(Exception):
@@ -75,7 +77,7 @@ class LocalAppliance:
                 (self.logs_dir / f"server-{self._starts}.stdout").open("wb") as out:
             self._proc = await asyncio.create_subprocess_exec(
                 *self.command(), stdout=out, stderr=err, stdin=asyncio.subprocess.DEVNULL,
-                env=env, cwd=str(REPO_ROOT),
+                env=env, cwd=str(REPO_ROOT), preexec_fn=_die_with_parent,
             )
         await self._wait_healthy()
 
@@ -130,6 +132,14 @@ class LocalAppliance:
     def alive(self) -> bool:
         """Whether the process is still running."""
         return self._proc is not None and self._proc.returncode is None
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the runner dies, so a killed run leaves no server."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def make_dirs(data: Path | None) -> tuple[Path, Path, Path, tempfile.TemporaryDirectory[str]]:

@@ -1,0 +1,143 @@
+"""How steps and expectations are judged, without an appliance."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from appliance.scenario.actors import Person
+from appliance.scenario.client import Api, Reply
+from appliance.scenario.expect import matches, project, render
+from appliance.scenario.model import Step
+from appliance.scenario.report import Failure, Report, StepResult
+from appliance.scenario.roster import generated_names
+from appliance.scenario.session import Cast
+from appliance.scenario.steps import Play, judge, request_for
+
+D3 = Person("delegate", 3, "delegate 3")
+D4 = Person("delegate", 4, "delegate 4")
+
+
+def ok() -> Reply:
+    return Reply(200, {"ok": True}, b"")
+
+
+def refused(code: str) -> Reply:
+    return Reply(409, {"code": code, "message": "vi", "message_en": "en"}, b"")
+
+
+def step(**kw: Any) -> Step:
+    return Step(n=1, line=1, raw={}, action="vote", actors=(D3,), **kw)
+
+
+def test_named_keys_only_at_every_level() -> None:
+    found = {"for": 16, "against": 4, "abstain": 1, "not_voted": 9}
+    assert matches({"for": 16}, found)
+    assert not matches({"for": 15}, found)
+    assert not matches({"yes": 1}, found)
+
+
+def test_numbers_exactly_and_booleans_are_not_numbers() -> None:
+    assert matches(66.7, 66.7) and matches(30, 30.0)
+    assert not matches(1, True) and not matches(True, 1)
+    assert not matches("20", 20)
+
+
+def test_lists_in_order() -> None:
+    assert matches([D3, D4], [Person("delegate", 3), Person("delegate", 4)])
+    assert not matches([D3, D4], [Person("delegate", 4), Person("delegate", 3)])
+    assert not matches([D3], [D3, D4])
+
+
+def test_found_is_cut_to_the_expectation_and_named_as_written() -> None:
+    assert project({"for": 1}, {"for": 2, "against": 3}) == {"for": 2}
+    chair = Person("delegate", 1, "delegate 1")
+    assert render([Person("delegate", 1), D4], [chair]) == ["delegate 1", "delegate 4"]
+    assert render([Person("delegate", 1)]) == ["chair"]
+
+
+def test_plain_step_needs_success_expect_error_needs_that_refusal() -> None:
+    assert judge(step(), {D3: [ok()]}).ok
+    failed = judge(step(), {D3: [refused("not_present")]})
+    assert (failed.ok, failed.expected, failed.found) == (False, "ok", "not_present")
+    assert judge(step(expect_error="already_voted"), {D3: [refused("already_voted")]}).ok
+    wrong = judge(step(expect_error="already_voted"), {D3: [ok()]})
+    assert (wrong.ok, wrong.found) == (False, "ok")
+
+
+def test_several_actors_report_who_failed() -> None:
+    verdict = judge(step(), {D3: [ok()], D4: [refused("forbidden")]})
+    assert not verdict.ok and verdict.found == {"delegate 4": "forbidden"}
+
+
+def test_repeat_needs_one_success_and_only_the_named_refusal() -> None:
+    repeated = step(repeat=3, expect_error="already_voted")
+    assert judge(repeated, {D3: [refused("already_voted"), ok(), refused("already_voted")]}).ok
+    assert not judge(repeated, {D3: [refused("already_voted")] * 3}).ok
+    assert not judge(repeated, {D3: [ok(), refused("invalid"), ok()]}).ok
+    assert judge(step(repeat=2), {D3: [ok(), refused("anything")]}).ok
+
+
+def test_requests_follow_the_http_contract() -> None:
+    cast = Cast()
+    cast.add(Person("delegate", 3), "p03", "tok")
+    play = Play(api=None, cast=cast, documents={"1.1": "doc9"}, polls={"p1": "poll_abc"})  # type: ignore[arg-type]
+
+    def req(action: str, **args: Any) -> tuple[str, str, Any, Any]:
+        return request_for(play, Step(1, 1, {}, action=action, actors=(D3,), args=args))
+
+    assert req("grant_floor", to=Person("delegate", 3))[1:3] == ("/api/floor/grant", {"to": "p03"})
+    assert req("end_floor", to="all")[1:3] == ("/api/floor/end", {"to": "all"})
+    assert req("vote", poll="p1", answer="for")[1:3] == ("/api/polls/poll_abc/ballots", {"answer": "for"})
+    assert req("close_poll", poll="zz")[1] == "/api/polls/zz/close"
+    assert req("check_in")[1] == "/api/attendance/check-in"
+    assert req("open_document", doc="1.1", page=2)[:2] == ("GET", "/api/documents/doc9/pages/2")
+    assert req("open_poll", poll="p1", question="?", method="public")[2] == {"question": "?", "method": "public"}
+
+
+def test_json_report_has_exactly_the_contract_keys() -> None:
+    report = Report("s", [StepResult(1, True, 3.21), StepResult(2, False, 1.0)],
+                    [Failure(2, {"expect": {"present": 21}}, {"present": 21}, {"present": 20}, "m")])
+    out = StringIO()
+    report.write_json(out)
+    data = json.loads(out.getvalue())
+    assert list(data) == ["scenario", "passed", "steps", "failures"]
+    assert data["passed"] is False
+    assert data["steps"][0] == {"n": 1, "ok": True, "ms": 3.2}
+    assert data["failures"][0] == {"n": 2, "step": {"expect": {"present": 21}},
+                                   "expected": {"present": 21}, "found": {"present": 20},
+                                   "message": "m"}
+
+
+def test_generated_names_are_seeded_and_distinct() -> None:
+    import random
+
+    first = generated_names(500, random.Random(7))
+    assert first == generated_names(500, random.Random(7))
+    assert len(set(first)) == 500
+
+
+async def test_the_shared_client_keeps_no_cookies() -> None:
+    """A pairing's cookie must not turn the next device (a stranger) into a paired one."""
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie"))
+        return httpx.Response(200, json={"ok": True},
+                              headers={"set-cookie": "phs_token=secret; Path=/; HttpOnly"})
+
+    api = Api("http://127.0.0.1:1")
+    api._client._transport = httpx.MockTransport(handler)  # the hardware edge: no network
+    await api.call("POST", "/api/pair", json={"code": "1"})
+    await api.call("GET", "/api/state")
+    await api.aclose()
+    assert seen == [None, None]
+
+
+def test_scenario_files_live_where_the_suite_finds_them() -> None:
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    assert any(root.glob("quorum/*.yaml")) and any(root.glob("floor/*.yaml"))
