@@ -71,7 +71,7 @@ function renderParticipants(state) {
         delegate && !TECH
           ? el("button", { type: "button", class: "btn", text: here ? t("check_out_for") : t("check_in_for"),
               onclick: (e) => run(e.currentTarget, () =>
-                post(here ? "/api/attendance/check-out" : "/api/attendance/check-in", { participant_id: p.id })) })
+                post(`/api/attendance/${encodeURIComponent(p.id)}/${here ? "check-out" : "check-in"}`, {})) })
           : null));
   });
   fill($("#participants"), rows);
