@@ -23,7 +23,9 @@ from appliance.meeting.model import (
 _APPLIERS: dict[type[Event], Callable[[SessionState, Any], None]] = {}
 
 
-def _on(kind: type[Event]) -> Callable[[Callable[[SessionState, Any], None]], Callable[[SessionState, Any], None]]:
+def applies(kind: type[Event]) -> Callable[[Callable[[SessionState, Any], None]], Callable[[SessionState, Any], None]]:
+    """Register how an event changes the state (feature modules register theirs too)."""
+
     def wrap(fn: Callable[[SessionState, Any], None]) -> Callable[[SessionState, Any], None]:
         _APPLIERS[kind] = fn
         return fn
@@ -40,24 +42,24 @@ def apply(state: SessionState, event: Event, position: int) -> None:
     state.position = position
 
 
-@_on(ev.SessionSetUp)
+@applies(ev.SessionSetUp)
 def _setup(s: SessionState, e: ev.SessionSetUp) -> None:
     s.body, s.session, s.rehearsal = e.body, e.session, e.rehearsal
     s.sittings = [Sitting(id=sid, title=title) for sid, title in e.sittings]
     s.current_sitting = s.sittings[0].id if s.sittings else None
 
 
-@_on(ev.ParticipantAdded)
+@applies(ev.ParticipantAdded)
 def _participant(s: SessionState, e: ev.ParticipantAdded) -> None:
     s.participants[e.id] = Participant(id=e.id, name=e.name, role=e.role, seat=e.seat, title=e.title, team=e.team)
 
 
-@_on(ev.AgendaItemAdded)
+@applies(ev.AgendaItemAdded)
 def _item(s: SessionState, e: ev.AgendaItemAdded) -> None:
     s.agenda.append(AgendaItem(id=e.id, title=e.title))
 
 
-@_on(ev.DocumentAdded)
+@applies(ev.DocumentAdded)
 def _document(s: SessionState, e: ev.DocumentAdded) -> None:
     s.documents[e.id] = DocumentMeta(
         id=e.id,
@@ -76,12 +78,12 @@ def _document(s: SessionState, e: ev.DocumentAdded) -> None:
             item.documents.append(e.id)
 
 
-@_on(ev.PairingCodeIssued)
+@applies(ev.PairingCodeIssued)
 def _code(s: SessionState, e: ev.PairingCodeIssued) -> None:
     s.codes[e.digest] = PairingCode(digest=e.digest, participant_id=e.participant_id, expires_at=e.expires_at)
 
 
-@_on(ev.DevicePaired)
+@applies(ev.DevicePaired)
 def _paired(s: SessionState, e: ev.DevicePaired) -> None:
     s.devices[e.device_id] = Device(
         id=e.device_id, participant_id=e.participant_id, token_digest=e.token_digest, paired_at=e.at
@@ -94,7 +96,7 @@ def _sitting(s: SessionState, sid: str) -> Sitting:
     return next(x for x in s.sittings if x.id == sid)
 
 
-@_on(ev.SittingOpened)
+@applies(ev.SittingOpened)
 def _opened(s: SessionState, e: ev.SittingOpened) -> None:
     sitting = _sitting(s, e.sitting_id)
     sitting.status, sitting.opened_at = "open", e.at
@@ -103,49 +105,49 @@ def _opened(s: SessionState, e: ev.SittingOpened) -> None:
     s.floor.speaking.clear()
 
 
-@_on(ev.SittingClosed)
+@applies(ev.SittingClosed)
 def _closed(s: SessionState, e: ev.SittingClosed) -> None:
     sitting = _sitting(s, e.sitting_id)
     sitting.status, sitting.closed_at = "closed", e.at
     s.floor.queue.clear()
 
 
-@_on(ev.CheckedIn)
+@applies(ev.CheckedIn)
 def _in(s: SessionState, e: ev.CheckedIn) -> None:
     sitting = _sitting(s, e.sitting_id)
     if e.participant_id not in sitting.present:
         sitting.present.append(e.participant_id)
 
 
-@_on(ev.CheckedOut)
+@applies(ev.CheckedOut)
 def _out(s: SessionState, e: ev.CheckedOut) -> None:
     sitting = _sitting(s, e.sitting_id)
     if e.participant_id in sitting.present:
         sitting.present.remove(e.participant_id)
 
 
-@_on(ev.ItemStarted)
+@applies(ev.ItemStarted)
 def _item_started(s: SessionState, e: ev.ItemStarted) -> None:
     _sitting(s, e.sitting_id).current_item = e.item
 
 
-@_on(ev.FloorRequested)
+@applies(ev.FloorRequested)
 def _requested(s: SessionState, e: ev.FloorRequested) -> None:
     s.floor.queue.append(FloorEntry(participant_id=e.participant_id, kind=e.kind, at=e.at, mono=e.mono))
 
 
-@_on(ev.FloorWithdrawn)
+@applies(ev.FloorWithdrawn)
 def _withdrawn(s: SessionState, e: ev.FloorWithdrawn) -> None:
     s.floor.queue = [x for x in s.floor.queue if x.participant_id != e.participant_id]
 
 
-@_on(ev.FloorGranted)
+@applies(ev.FloorGranted)
 def _granted(s: SessionState, e: ev.FloorGranted) -> None:
     s.floor.queue = [x for x in s.floor.queue if x.participant_id != e.participant_id]
     s.floor.speaking.append(FloorEntry(participant_id=e.participant_id, kind=e.kind, at=e.at, mono=e.mono))
 
 
-@_on(ev.FloorEnded)
+@applies(ev.FloorEnded)
 def _ended(s: SessionState, e: ev.FloorEnded) -> None:
     speech = next((x for x in s.floor.speaking if x.participant_id == e.participant_id), None)
     s.floor.speaking = [x for x in s.floor.speaking if x.participant_id != e.participant_id]
@@ -162,14 +164,14 @@ def _ended(s: SessionState, e: ev.FloorEnded) -> None:
         )
 
 
-@_on(ev.PollOpened)
+@applies(ev.PollOpened)
 def _poll_opened(s: SessionState, e: ev.PollOpened) -> None:
     s.polls[e.poll_id] = Poll(
         id=e.poll_id, sitting_id=e.sitting_id, item=e.item, spec=dict(e.spec), opened_at=e.at, closes_at=e.closes_at
     )
 
 
-@_on(ev.BallotCast)
+@applies(ev.BallotCast)
 def _ballot(s: SessionState, e: ev.BallotCast) -> None:
     poll = s.polls[e.poll_id]
     poll.voters.append(e.participant_id)
@@ -177,7 +179,7 @@ def _ballot(s: SessionState, e: ev.BallotCast) -> None:
         poll.ballots[e.participant_id] = e.choice
 
 
-@_on(ev.PollClosed)
+@applies(ev.PollClosed)
 def _poll_closed(s: SessionState, e: ev.PollClosed) -> None:
     poll = s.polls[e.poll_id]
     poll.status, poll.result = "closed", dict(e.result)

@@ -456,3 +456,7 @@ def compute_result(state: SessionState, poll_id: str) -> dict[str, Any]:
         ballots = list(state.secret_choices(poll_id))
         voters = None
     return tally(spec, ballots, total=state.total_delegates(), present=present, voters=voters)
+
+
+# Feature modules register their command handlers with ``@handles`` on import.
+from appliance.meeting import rule_modules  # noqa: E402,F401

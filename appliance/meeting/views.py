@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from appliance.meeting.decide import compute_result, queue_order
@@ -71,8 +72,30 @@ def poll_view(state: SessionState, poll: Poll, actor: Actor | None = None) -> di
     }
 
 
+SectionBuilder = Callable[[SessionState, Actor], Any]
+# Sections contributed by feature modules (groups, ...): name -> builder.
+EXTRA_SECTIONS: dict[str, SectionBuilder] = {}
+
+
+def section_builder(name: str) -> Callable[[SectionBuilder], SectionBuilder]:
+    """Register a top-level view section from a feature module."""
+
+    def wrap(fn: SectionBuilder) -> SectionBuilder:
+        EXTRA_SECTIONS[name] = fn
+        return fn
+
+    return wrap
+
+
+def section_names() -> tuple[str, ...]:
+    """Every top-level section, built-in first."""
+    return (*SECTIONS, *EXTRA_SECTIONS)
+
+
 def section(state: SessionState, name: str, actor: Actor) -> Any:
     """One top-level section of the view."""
+    if name in EXTRA_SECTIONS:
+        return EXTRA_SECTIONS[name](state, actor)
     sitting = state.sitting()
     if name == "body":
         return {"name": state.body, "total_delegates": state.total_delegates(), "labels": dict(state.labels)}
@@ -149,7 +172,7 @@ def me_view(state: SessionState, actor: Actor) -> dict[str, Any]:
 def view_for(state: SessionState, actor: Actor) -> dict[str, Any]:
     """The whole view for one viewer."""
     out: dict[str, Any] = {"position": state.position}
-    for name in SECTIONS:
+    for name in section_names():
         out[name] = section(state, name, actor)
     out["me"] = me_view(state, actor)
     return out

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from appliance.core.events import Event
 from appliance.meeting.roles import Actor
-from appliance.meeting.views import SECTIONS, me_view, section, view_for
+from appliance.meeting.views import me_view, section, section_names, view_for
 
 if TYPE_CHECKING:
     from appliance.web.service import Appliance
@@ -87,7 +87,7 @@ class LiveHub:
 
     def _snapshot(self, conn: Connection) -> None:
         view = view_for(self.appliance.state, conn.actor)
-        conn.last = {name: view[name] for name in (*SECTIONS, "me")}
+        conn.last = {name: view[name] for name in (*section_names(), "me")}
         self._drain(conn)
         conn.queue.put_nowait(json.dumps({"type": "snapshot", "position": view["position"], "state": view}, ensure_ascii=False))
 
@@ -101,7 +101,7 @@ class LiveHub:
         names: set[str] = set()
         touches_me = False
         for e in events:
-            names.update(EVENT_SECTIONS.get(e.type, SECTIONS))
+            names.update(EVENT_SECTIONS.get(e.type, section_names()))
             touches_me = touches_me or e.type in _ME_EVENTS
         if not names and not touches_me:
             return

@@ -1,0 +1,4 @@
+"""Imports every feature module of the rules so their handlers, appliers and view sections
+register. Add a line here for a new module (groups, poll series, ...)."""
+
+from __future__ import annotations
