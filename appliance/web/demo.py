@@ -20,7 +20,7 @@ log = logging.getLogger("phs.demo")
 
 BODY = "Hội đồng nhân dân phường An Bình"
 SESSION = "Kỳ họp thứ Ba, HĐND phường An Bình khóa I, nhiệm kỳ 2026–2031"
-SITTINGS = ["Phiên họp thứ nhất (sáng 10/12/2026)", "Phiên họp thứ hai (chiều 10/12/2026)"]
+SITTINGS = ["Phiên họp thứ nhất (buổi sáng)", "Phiên họp thứ hai (buổi chiều)"]
 
 DELEGATES = [
     ("Nguyễn Văn Hùng", "Chủ tịch HĐND phường"),
