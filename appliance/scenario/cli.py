@@ -34,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--data", type=Path, help="data directory of the runner's appliance, kept")
     run_cmd.add_argument("--json", action="store_true", help="print one JSON report on stdout")
     run_cmd.add_argument("--seed", type=int, help="fix random choices (names, interleaving)")
-    run_cmd.add_argument("--keep", action="store_true",
-                         help="keep the rehearsal session (--url) or the run's files")
+    run_cmd.add_argument(
+        "--keep", action="store_true", help="keep the rehearsal session (--url) or the run's files"
+    )
     return parser
 
 
@@ -79,7 +80,8 @@ def _refuse_for_url(scn: Scenario, url: str | None) -> None:
     for step in scn.steps:
         if step.action == "restart":
             raise ScenarioFileError(
-                scn.path, step.line,
+                scn.path,
+                step.line,
                 f"step {step.n}: 'restart' cannot be played against --url {url} "
                 "(it only restarts the runner's own appliance) / không thể khởi động lại "
                 "thiết bị đang chạy",

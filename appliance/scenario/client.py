@@ -94,7 +94,12 @@ class Api:
                 await asyncio.sleep(delay)
             try:
                 response = await self._client.request(
-                    method, path, headers=headers, json=json, files=files, data=data,
+                    method,
+                    path,
+                    headers=headers,
+                    json=json,
+                    files=files,
+                    data=data,
                     params=params,
                 )
             except httpx.TransportError as exc:

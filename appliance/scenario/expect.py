@@ -124,8 +124,9 @@ async def read(play: Play, step: Step) -> tuple[dict[str, Any], list[str]]:
     return found, problems
 
 
-def _from_state(play: Play, state: dict[str, Any] | None, expected: dict[str, Any],
-                found: dict[str, Any]) -> None:
+def _from_state(
+    play: Play, state: dict[str, Any] | None, expected: dict[str, Any], found: dict[str, Any]
+) -> None:
     if state is None:
         return
     attendance = state.get("attendance") or {}
@@ -141,8 +142,12 @@ def _from_state(play: Play, state: dict[str, Any] | None, expected: dict[str, An
             found[key] = [play.cast.person(str(pid)) for pid in ids]
 
 
-def _from_poll(body: dict[str, Any] | None, expected: dict[str, Any],
-               found: dict[str, Any], problems: list[str]) -> None:
+def _from_poll(
+    body: dict[str, Any] | None,
+    expected: dict[str, Any],
+    found: dict[str, Any],
+    problems: list[str],
+) -> None:
     poll = body.get("poll") if body else None
     if not isinstance(poll, dict):
         return

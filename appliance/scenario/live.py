@@ -49,8 +49,13 @@ class LiveObserver:
         headers = {"Authorization": f"Bearer {self.token}"}
         while not self._stopping:
             try:
-                async with connect(self.url, additional_headers=headers, proxy=None,
-                                   open_timeout=5, close_timeout=1) as ws:
+                async with connect(
+                    self.url,
+                    additional_headers=headers,
+                    proxy=None,
+                    open_timeout=5,
+                    close_timeout=1,
+                ) as ws:
                     self.connects += 1
                     if self.position:
                         await ws.send(json.dumps({"type": "resume", "position": self.position}))
@@ -83,8 +88,10 @@ class LiveObserver:
 
     def summary(self) -> str:
         """One line for the human report."""
-        text = (f"live channel (display): {self.connects} connection(s), "
-                f"{self.snapshots} snapshot(s), {self.updates} update(s)")
+        text = (
+            f"live channel (display): {self.connects} connection(s), "
+            f"{self.snapshots} snapshot(s), {self.updates} update(s)"
+        )
         if self.errors:
             text += f"; last problem: {self.errors[-1]}"
         return text

@@ -106,9 +106,7 @@ def load_scenario(path: Path) -> Scenario:
     name = text(src, top["name"][1], "name")
     setup = _setup(src, top["setup"][1])
     step_nodes = sequence(src, top["steps"][1], "steps")
-    steps = tuple(
-        _step(src, node, n, setup) for n, node in enumerate(step_nodes, start=1)
-    )
+    steps = tuple(_step(src, node, n, setup) for n, node in enumerate(step_nodes, start=1))
     return Scenario(path=path, name=name, setup=setup, steps=steps)
 
 
@@ -211,23 +209,30 @@ def _step(src: Source, node: yaml.Node, n: int, setup: Setup) -> Step:
         args=args,
         expect_error=(
             text(src, fields["expect_error"][1], f"{where}.expect_error")
-            if "expect_error" in fields else None
+            if "expect_error" in fields
+            else None
         ),
         concurrent=(
             read_bool(src, fields["concurrent"][1], f"{where}.concurrent")
-            if "concurrent" in fields else False
+            if "concurrent" in fields
+            else False
         ),
         repeat=(
             integer(src, fields["repeat"][1], f"{where}.repeat", minimum=1)
-            if "repeat" in fields else None
+            if "repeat" in fields
+            else None
         ),
         expect=expect,
     )
 
 
-def _check_action(src: Source, action: str, args: dict[str, Any], fields: Fields, where: str) -> None:
+def _check_action(
+    src: Source, action: str, args: dict[str, Any], fields: Fields, where: str
+) -> None:
     if action == "vote" and ("answer" in args) == ("answers" in args):
-        raise src.error(fields["do"][1], f"{where}: 'vote' needs exactly one of 'answer' or 'answers'")
+        raise src.error(
+            fields["do"][1], f"{where}: 'vote' needs exactly one of 'answer' or 'answers'"
+        )
     if action == "request_floor" and args.get("kind", "speak") not in ("speak", "rebuttal"):
         raise src.error(fields["kind"][1], f"{where}.kind must be speak or rebuttal")
 
@@ -256,16 +261,19 @@ def _value(src: Source, node: yaml.Node, kind: str, where: str, setup: Setup) ->
             return word
         return _person(src, node, value, where, setup)
     if kind == "people":
-        return [_person(src, item, text(src, item, where), where, setup)
-                for item in sequence(src, node, where)]
+        return [
+            _person(src, item, text(src, item, where), where, setup)
+            for item in sequence(src, node, where)
+        ]
     return plain(node)
 
 
 def _doc(src: Source, node: yaml.Node, where: str) -> str:
     if isinstance(node, yaml.ScalarNode) and node.tag != STR:
         raise src.error(
-            node, f'{where} must be a quoted string such as "1.2" (item 1, document 2); '
-            f"an unquoted {node.value} is read as a number"
+            node,
+            f'{where} must be a quoted string such as "1.2" (item 1, document 2); '
+            f"an unquoted {node.value} is read as a number",
         )
     value = text(src, node, where)
     if not _DOC.match(value):
@@ -301,7 +309,9 @@ def _exists(src: Source, node: yaml.Node, person: Person, where: str, setup: Set
         )
 
 
-def _expect(src: Source, node: yaml.Node, where: str, actors: tuple[Person, ...], setup: Setup) -> dict[str, Any]:
+def _expect(
+    src: Source, node: yaml.Node, where: str, actors: tuple[Person, ...], setup: Setup
+) -> dict[str, Any]:
     where = f"{where}.expect"
     fields = mapping(src, node, where)
     check_keys(src, fields, set(EXPECT_KEYS), where)

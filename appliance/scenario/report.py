@@ -54,8 +54,13 @@ class Report:
             "passed": self.passed,
             "steps": [{"n": s.n, "ok": s.ok, "ms": round(s.ms, 1)} for s in self.steps],
             "failures": [
-                {"n": f.n, "step": f.step, "expected": f.expected, "found": f.found,
-                 "message": f.message}
+                {
+                    "n": f.n,
+                    "step": f.step,
+                    "expected": f.expected,
+                    "found": f.found,
+                    "message": f.message,
+                }
                 for f in self.failures
             ],
         }
@@ -67,14 +72,13 @@ class Report:
     def write_human(self, out: TextIO) -> None:
         """A line a step, then each failure's detail."""
         out.write(f"Kịch bản / scenario: {self.scenario}\n")
-        failed = {f.n: f for f in self.failures}
         for step in self.steps:
             mark = "✓" if step.ok else "✗"
             out.write(f"  {mark} {step.n:>3}  {step.title:<48} {step.ms:8.1f} ms\n")
         for failure in self.failures:
             where = "setup" if failure.n == 0 else f"step {failure.n}"
             out.write(f"\n✗ {where}: {failure.message}\n")
-            if failure.n and failure.n in failed:
+            if failure.n:
                 out.write(f"    step:     {_dump(failure.step)}\n")
             out.write(f"    expected: {_dump(failure.expected)}\n")
             out.write(f"    found:    {_dump(failure.found)}\n")

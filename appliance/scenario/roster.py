@@ -14,6 +14,7 @@ from pathlib import Path
 
 from appliance.core.text import fold, nfc
 
+HEADER_SEARCH_ROWS = 10
 NAME_HEADERS = frozenset({"ho_ten", "ho ten", "ho va ten", "hoten", "name", "full name", "ten"})
 
 
@@ -33,14 +34,24 @@ def read_delegate_list(path: Path) -> list[str]:
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if not rows:
         raise RosterError(f"{path.name} is empty")
-    header, body = rows[0], rows[1:]
-    column = next(
-        (i for i, cell in enumerate(header) if _header_key(cell) in NAME_HEADERS), None
+    # Exported lists often start with a title row or two (merged cells) before the
+    # real header, so look a few rows down for it.
+    found = next(
+        (
+            (r, c)
+            for r, row in enumerate(rows[:HEADER_SEARCH_ROWS])
+            for c, cell in enumerate(row)
+            if _header_key(cell) in NAME_HEADERS
+        ),
+        None,
     )
-    if column is None:
+    if found is None:
         raise RosterError(
-            f"{path.name} has no name column (ho_ten, họ và tên or name) in its first row"
+            f"{path.name} has no name column (ho_ten, họ và tên or name) in its first "
+            f"{HEADER_SEARCH_ROWS} rows"
         )
+    header_row, column = found
+    body = rows[header_row + 1 :]
     names = [nfc(row[column].strip()) if column < len(row) else "" for row in body]
     for number, name in enumerate(names, start=1):
         if not name:
@@ -83,13 +94,77 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
         book.close()
 
 
-_SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng",
-             "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Lương", "Tô", "Hà")
-_MIDDLE = ("Văn", "Thị", "Hữu", "Minh", "Thanh", "Quốc", "Ngọc", "Đức", "Thu", "Xuân",
-           "Hồng", "Kim", "Công", "Anh", "Bảo")
-_GIVEN = ("An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hiếu", "Hoa",
-          "Hùng", "Hương", "Khánh", "Lan", "Linh", "Long", "Mai", "Nam", "Nga", "Phong",
-          "Phúc", "Quang", "Quyên", "Sơn", "Tâm", "Thắng", "Thảo", "Trang", "Tuấn", "Vy")
+_SURNAMES = (
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Đinh",
+    "Lương",
+    "Tô",
+    "Hà",
+)
+_MIDDLE = (
+    "Văn",
+    "Thị",
+    "Hữu",
+    "Minh",
+    "Thanh",
+    "Quốc",
+    "Ngọc",
+    "Đức",
+    "Thu",
+    "Xuân",
+    "Hồng",
+    "Kim",
+    "Công",
+    "Anh",
+    "Bảo",
+)
+_GIVEN = (
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hạnh",
+    "Hiếu",
+    "Hoa",
+    "Hùng",
+    "Hương",
+    "Khánh",
+    "Lan",
+    "Linh",
+    "Long",
+    "Mai",
+    "Nam",
+    "Nga",
+    "Phong",
+    "Phúc",
+    "Quang",
+    "Quyên",
+    "Sơn",
+    "Tâm",
+    "Thắng",
+    "Thảo",
+    "Trang",
+    "Tuấn",
+    "Vy",
+)
 
 
 def generated_names(count: int, rng: random.Random) -> list[str]:

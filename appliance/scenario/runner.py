@@ -61,7 +61,9 @@ async def run(scn: Scenario, opts: Options, say: Callable[[str], None]) -> Repor
         finally:
             await api.aclose()
     except ServerError as exc:
-        report.failures.append(Failure(0, {"setup": "start the appliance"}, "ok", "no answer", str(exc)))
+        report.failures.append(
+            Failure(0, {"setup": "start the appliance"}, "ok", "no answer", str(exc))
+        )
     finally:
         if server is not None:
             await server.stop()
@@ -73,8 +75,15 @@ async def run(scn: Scenario, opts: Options, say: Callable[[str], None]) -> Repor
     return report
 
 
-async def _play(scn: Scenario, opts: Options, api: Api, server: LocalAppliance | None,
-                code: str, rng: random.Random, report: Report) -> None:
+async def _play(
+    scn: Scenario,
+    opts: Options,
+    api: Api,
+    server: LocalAppliance | None,
+    code: str,
+    rng: random.Random,
+    report: Report,
+) -> None:
     try:
         cast, documents = await prepare(api, scn, code, opts.url is not None, rng)
     except SetupFailed as exc:
@@ -92,7 +101,9 @@ async def _play(scn: Scenario, opts: Options, api: Api, server: LocalAppliance |
             try:
                 verdict = await _step(play, step, server, rng)
             except (ApplianceGone, ServerError) as exc:
-                tail = f"\n{server.stderr_tail()}" if server is not None and not server.alive else ""
+                tail = (
+                    f"\n{server.stderr_tail()}" if server is not None and not server.alive else ""
+                )
                 verdict = Verdict(False, "an answer", "no answer", f"{exc}{tail}")
                 _record(report, step, verdict, started)
                 report.notes.append(f"stopped at step {step.n}: the appliance stopped answering")
@@ -114,8 +125,9 @@ def _record(report: Report, step: Step, verdict: Verdict, started: float) -> Non
         )
 
 
-async def _step(play: Play, step: Step, server: LocalAppliance | None,
-                rng: random.Random) -> Verdict:
+async def _step(
+    play: Play, step: Step, server: LocalAppliance | None, rng: random.Random
+) -> Verdict:
     if step.action == "sleep":
         await asyncio.sleep(float(step.args["s"]))
         verdict = Verdict(True)

@@ -55,10 +55,20 @@ class LocalAppliance:
     def command(self) -> list[str]:
         """The exact command line, as the brief fixes it."""
         return [
-            sys.executable, "-m", "appliance.cli", "serve",
-            "--data", str(self.data_dir), "--keys", str(self.keys_dir),
-            "--host", "127.0.0.1", "--port", str(self.port),
-            "--setup-code", self.setup_code,
+            sys.executable,
+            "-m",
+            "appliance.cli",
+            "serve",
+            "--data",
+            str(self.data_dir),
+            "--keys",
+            str(self.keys_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--setup-code",
+            self.setup_code,
         ]
 
     @property
@@ -73,17 +83,26 @@ class LocalAppliance:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
         )
-        with self.stderr_path.open("wb") as err, \
-                (self.logs_dir / f"server-{self._starts}.stdout").open("wb") as out:
+        with (
+            self.stderr_path.open("wb") as err,
+            (self.logs_dir / f"server-{self._starts}.stdout").open("wb") as out,
+        ):
             self._proc = await asyncio.create_subprocess_exec(
-                *self.command(), stdout=out, stderr=err, stdin=asyncio.subprocess.DEVNULL,
-                env=env, cwd=str(REPO_ROOT), preexec_fn=_die_with_parent,
+                *self.command(),
+                stdout=out,
+                stderr=err,
+                stdin=asyncio.subprocess.DEVNULL,
+                env=env,
+                cwd=str(REPO_ROOT),
+                preexec_fn=_die_with_parent,
             )
         await self._wait_healthy()
 
     async def _wait_healthy(self) -> None:
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=2.0, trust_env=False) as client:
+        async with httpx.AsyncClient(
+            base_url=self.base_url, timeout=2.0, trust_env=False
+        ) as client:
             while time.monotonic() < deadline:
                 if self._proc is not None and self._proc.returncode is not None:
                     raise ServerError(

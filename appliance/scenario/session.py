@@ -86,23 +86,42 @@ def _roles(scn: Scenario, rng: random.Random) -> list[tuple[Person, dict[str, An
     return people
 
 
-async def prepare(api: Api, scn: Scenario, secretary_code: str, rehearsal: bool,
-                  rng: random.Random) -> tuple[Cast, dict[str, str]]:
+async def prepare(
+    api: Api, scn: Scenario, secretary_code: str, rehearsal: bool, rng: random.Random
+) -> tuple[Cast, dict[str, str]]:
     """Pair the secretary, set up the session, pair everyone; return the cast and docs."""
     cast = Cast()
-    paired = await _checked(api.call("POST", "/api/pair", json={"code": secretary_code}),
-                            "pairing the secretary")
+    paired = await _checked(
+        api.call("POST", "/api/pair", json={"code": secretary_code}), "pairing the secretary"
+    )
     secretary = paired["token"]
     cast.add(Person("secretary"), paired.get("participant", {}).get("id"), secretary)
     cast.add(Person("stranger"), None, None)
     setup = scn.setup
-    await _checked(api.call("POST", "/api/setup", secretary, json={
-        "body": setup.body or DEFAULT_BODY, "session": scn.name,
-        "sittings": [SITTING_TITLE], "rehearsal": rehearsal,
-    }), "setting up the session")
+    await _checked(
+        api.call(
+            "POST",
+            "/api/setup",
+            secretary,
+            json={
+                "body": setup.body or DEFAULT_BODY,
+                "session": scn.name,
+                "sittings": [SITTING_TITLE],
+                "rehearsal": rehearsal,
+            },
+        ),
+        "setting up the session",
+    )
     roles = _roles(scn, rng)
-    created = await _checked(api.call("POST", "/api/participants", secretary, json={
-        "participants": [spec for _, spec in roles]}), "adding participants")
+    created = await _checked(
+        api.call(
+            "POST",
+            "/api/participants",
+            secretary,
+            json={"participants": [spec for _, spec in roles]},
+        ),
+        "adding participants",
+    )
     listed = created.get("participants", [])
     if len(listed) != len(roles):
         raise SetupFailed("adding participants", Reply(200, created, b"wrong count"))
@@ -119,28 +138,41 @@ async def _agenda(api: Api, scn: Scenario, secretary: str) -> dict[str, str]:
     """Agenda items and their documents; returns {"1.2": document id}."""
     documents: dict[str, str] = {}
     for n, item in enumerate(scn.setup.agenda, start=1):
-        await _checked(api.call("POST", "/api/agenda", secretary, json={"title": item.title}),
-                       f"adding agenda item {n}")
+        await _checked(
+            api.call("POST", "/api/agenda", secretary, json={"title": item.title}),
+            f"adding agenda item {n}",
+        )
         for k, path in enumerate(item.documents, start=1):
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             form = {"item": str(n)}
             if item.access:
                 form["access"] = item.access
-            answer = await _checked(api.call(
-                "POST", "/api/documents", secretary,
-                files={"file": (path.name, path.read_bytes(), kind)}, data=form,
-            ), f"ingesting {path.name} for agenda item {n}")
+            answer = await _checked(
+                api.call(
+                    "POST",
+                    "/api/documents",
+                    secretary,
+                    files={"file": (path.name, path.read_bytes(), kind)},
+                    data=form,
+                ),
+                f"ingesting {path.name} for agenda item {n}",
+            )
             documents[f"{n}.{k}"] = answer["document"]["id"]
     return documents
 
 
 async def _pair(api: Api, secretary: str, participant_id: str, gate: asyncio.Semaphore) -> str:
     async with gate:
-        issued = await _checked(api.call(
-            "POST", "/api/pairing-codes", secretary, json={"participant_id": participant_id}),
-            f"issuing a pairing code for {participant_id}")
-        paired = await _checked(api.call("POST", "/api/pair", json={"code": issued["code"]}),
-                                f"pairing the device of {participant_id}")
+        issued = await _checked(
+            api.call(
+                "POST", "/api/pairing-codes", secretary, json={"participant_id": participant_id}
+            ),
+            f"issuing a pairing code for {participant_id}",
+        )
+        paired = await _checked(
+            api.call("POST", "/api/pair", json={"code": issued["code"]}),
+            f"pairing the device of {participant_id}",
+        )
         return str(paired["token"])
 
 

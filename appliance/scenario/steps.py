@@ -110,11 +110,18 @@ async def play_action(play: Play, step: Step, shuffle: Callable[[list[Any]], Non
     return judge(step, answers)
 
 
-def _sender(api: Api, method: str, path: str, token: str | None, body: dict[str, Any] | None,
-            params: dict[str, str] | None) -> Callable[[], Awaitable[Reply]]:
+def _sender(
+    api: Api,
+    method: str,
+    path: str,
+    token: str | None,
+    body: dict[str, Any] | None,
+    params: dict[str, str] | None,
+) -> Callable[[], Awaitable[Reply]]:
     # Each call builds a new request, so each repeat gets its own Idempotency-Key.
     def send() -> Awaitable[Reply]:
         return api.call(method, path, token, json=body, params=params)
+
     return send
 
 

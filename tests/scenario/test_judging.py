@@ -92,25 +92,38 @@ def test_requests_follow_the_http_contract() -> None:
 
     assert req("grant_floor", to=Person("delegate", 3))[1:3] == ("/api/floor/grant", {"to": "p03"})
     assert req("end_floor", to="all")[1:3] == ("/api/floor/end", {"to": "all"})
-    assert req("vote", poll="p1", answer="for")[1:3] == ("/api/polls/poll_abc/ballots", {"answer": "for"})
+    assert req("vote", poll="p1", answer="for")[1:3] == (
+        "/api/polls/poll_abc/ballots",
+        {"answer": "for"},
+    )
     assert req("close_poll", poll="zz")[1] == "/api/polls/zz/close"
     assert req("check_in")[1] == "/api/attendance/check-in"
     assert req("open_document", doc="1.1", page=2)[:2] == ("GET", "/api/documents/doc9/pages/2")
-    assert req("open_poll", poll="p1", question="?", method="public")[2] == {"question": "?", "method": "public"}
+    assert req("open_poll", poll="p1", question="?", method="public")[2] == {
+        "question": "?",
+        "method": "public",
+    }
 
 
 def test_json_report_has_exactly_the_contract_keys() -> None:
-    report = Report("s", [StepResult(1, True, 3.21), StepResult(2, False, 1.0)],
-                    [Failure(2, {"expect": {"present": 21}}, {"present": 21}, {"present": 20}, "m")])
+    report = Report(
+        "s",
+        [StepResult(1, True, 3.21), StepResult(2, False, 1.0)],
+        [Failure(2, {"expect": {"present": 21}}, {"present": 21}, {"present": 20}, "m")],
+    )
     out = StringIO()
     report.write_json(out)
     data = json.loads(out.getvalue())
     assert list(data) == ["scenario", "passed", "steps", "failures"]
     assert data["passed"] is False
     assert data["steps"][0] == {"n": 1, "ok": True, "ms": 3.2}
-    assert data["failures"][0] == {"n": 2, "step": {"expect": {"present": 21}},
-                                   "expected": {"present": 21}, "found": {"present": 20},
-                                   "message": "m"}
+    assert data["failures"][0] == {
+        "n": 2,
+        "step": {"expect": {"present": 21}},
+        "expected": {"present": 21},
+        "found": {"present": 20},
+        "message": "m",
+    }
 
 
 def test_generated_names_are_seeded_and_distinct() -> None:
@@ -127,8 +140,9 @@ async def test_the_shared_client_keeps_no_cookies() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request.headers.get("cookie"))
-        return httpx.Response(200, json={"ok": True},
-                              headers={"set-cookie": "phs_token=secret; Path=/; HttpOnly"})
+        return httpx.Response(
+            200, json={"ok": True}, headers={"set-cookie": "phs_token=secret; Path=/; HttpOnly"}
+        )
 
     api = Api("http://127.0.0.1:1")
     api._client._transport = httpx.MockTransport(handler)  # the hardware edge: no network
@@ -141,3 +155,23 @@ async def test_the_shared_client_keeps_no_cookies() -> None:
 def test_scenario_files_live_where_the_suite_finds_them() -> None:
     root = Path(__file__).resolve().parents[1] / "scenarios"
     assert any(root.glob("quorum/*.yaml")) and any(root.glob("floor/*.yaml"))
+
+
+async def test_an_appliance_that_stops_answering_ends_the_run() -> None:
+    import pytest
+
+    from appliance.scenario.client import ApplianceGone
+
+    attempts: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        attempts.append(request.headers.get("idempotency-key"))
+        raise httpx.ConnectError("refused", request=request)
+
+    api = Api("http://127.0.0.1:1")
+    api._client._transport = httpx.MockTransport(handler)
+    with pytest.raises(ApplianceGone, match="stopped answering"):
+        await api.call("POST", "/api/sitting/open", "tok", json={})
+    await api.aclose()
+    # Every resend carries the same key, so the appliance can never apply it twice.
+    assert len(attempts) == 5 and len(set(attempts)) == 1

@@ -36,11 +36,15 @@ steps:
 
 
 def test_a_valid_file_keeps_steps_lines_and_actors(tmp_path: Path) -> None:
-    path = write(tmp_path, HEAD + """\
+    path = write(
+        tmp_path,
+        HEAD
+        + """\
   - {as: chair, do: open_sitting}
   - {as: "delegates 1-3", do: check_in, concurrent: true, repeat: 2}
   - expect: {present: 3, quorum: false}
-""")
+""",
+    )
     scn = load_scenario(path)
     assert [s.line for s in scn.steps] == [5, 6, 7]
     assert scn.steps[0].actors == (Person("delegate", 1),)
@@ -50,10 +54,14 @@ def test_a_valid_file_keeps_steps_lines_and_actors(tmp_path: Path) -> None:
 
 
 def test_unknown_step_key_names_its_line_and_key(tmp_path: Path) -> None:
-    path = write(tmp_path, HEAD + """\
+    path = write(
+        tmp_path,
+        HEAD
+        + """\
   - {as: chair, do: open_sitting}
   - {as: "delegate 2", do: vote, poll: p1, anwser: for}
-""")
+""",
+    )
     err = error_of(path)
     assert err.line == 6
     assert "unknown key 'anwser'" in err.message
@@ -75,15 +83,22 @@ def test_an_unquoted_document_reference_is_a_file_error(tmp_path: Path) -> None:
     err = error_of(write(tmp_path, HEAD + "  - {as: chair, do: open_document, doc: 1.2}\n"))
     assert err.line == 5
     assert "quoted string" in err.message and "doc" in err.message
-    quoted = load_scenario(write(tmp_path, HEAD + '  - {as: chair, do: open_document, doc: "1.2"}\n'))
+    quoted = load_scenario(
+        write(tmp_path, HEAD + '  - {as: chair, do: open_document, doc: "1.2"}\n')
+    )
     assert quoted.steps[0].args == {"doc": "1.2"}
 
 
-@pytest.mark.parametrize("action", ["set_mic_mode", "annotate", "present_page", "post",
-                                    "upload_document"])
+@pytest.mark.parametrize(
+    "action", ["set_mic_mode", "annotate", "present_page", "post", "upload_document"]
+)
 def test_unsupported_actions_are_refused_with_their_line(tmp_path: Path, action: str) -> None:
-    err = error_of(write(tmp_path, HEAD + "  - {as: chair, do: open_sitting}\n"
-                         f"  - {{as: chair, do: {action}}}\n"))
+    err = error_of(
+        write(
+            tmp_path,
+            HEAD + f"  - {{as: chair, do: open_sitting}}\n  - {{as: chair, do: {action}}}\n",
+        )
+    )
     assert err.line == 6
     assert action in err.message and "chưa hỗ trợ" in err.message
 
@@ -99,14 +114,19 @@ def test_unsupported_action_exits_2_before_any_appliance_starts(
 
 
 def test_groups_in_setup_are_not_yet_supported(tmp_path: Path) -> None:
-    err = error_of(write(tmp_path, """\
+    err = error_of(
+        write(
+            tmp_path,
+            """\
 name: t
 setup:
   delegates: 5
   groups:
     - {id: to1, name: "Tổ 1", members: "delegates 1-3"}
 steps: []
-"""))
+""",
+        )
+    )
     assert err.line == 4 and "setup.groups" in err.message and "chưa hỗ trợ" in err.message
 
 
@@ -122,13 +142,19 @@ def test_unknown_action_lists_the_known_ones(tmp_path: Path) -> None:
 
 
 def test_missing_required_keys_and_actor(tmp_path: Path) -> None:
-    assert "'start_item' needs 'item'" in error_of(
-        write(tmp_path, HEAD + "  - {as: chair, do: start_item}\n")).message
+    assert (
+        "'start_item' needs 'item'"
+        in error_of(write(tmp_path, HEAD + "  - {as: chair, do: start_item}\n")).message
+    )
     assert "needs 'as'" in error_of(write(tmp_path, HEAD + "  - {do: open_sitting}\n")).message
-    assert "exactly one of 'answer' or 'answers'" in error_of(
-        write(tmp_path, HEAD + "  - {as: chair, do: vote, poll: p1}\n")).message
-    assert "not done by a participant" in error_of(
-        write(tmp_path, HEAD + "  - {as: chair, do: restart}\n")).message
+    assert (
+        "exactly one of 'answer' or 'answers'"
+        in error_of(write(tmp_path, HEAD + "  - {as: chair, do: vote, poll: p1}\n")).message
+    )
+    assert (
+        "not done by a participant"
+        in error_of(write(tmp_path, HEAD + "  - {as: chair, do: restart}\n")).message
+    )
 
 
 def test_participants_beyond_the_body_are_file_errors(tmp_path: Path) -> None:
@@ -141,17 +167,26 @@ def test_participants_beyond_the_body_are_file_errors(tmp_path: Path) -> None:
 
 
 def test_poll_keys_need_a_poll_and_documents_need_an_actor(tmp_path: Path) -> None:
-    assert "needs 'poll'" in error_of(write(tmp_path, HEAD + "  - expect: {passed: true}\n")).message
-    assert "needs 'as'" in error_of(
-        write(tmp_path, HEAD + "  - expect: {visible_documents: 1}\n")).message
+    assert (
+        "needs 'poll'" in error_of(write(tmp_path, HEAD + "  - expect: {passed: true}\n")).message
+    )
+    assert (
+        "needs 'as'"
+        in error_of(write(tmp_path, HEAD + "  - expect: {visible_documents: 1}\n")).message
+    )
 
 
 def test_booleans_and_numbers_are_typed(tmp_path: Path) -> None:
-    assert "true or false" in error_of(
-        write(tmp_path, HEAD + "  - expect: {quorum: 'yes'}\n")).message
-    assert "whole number" in error_of(write(tmp_path, HEAD + "  - expect: {present: '3'}\n")).message
-    assert "at least 1" in error_of(
-        write(tmp_path, HEAD + "  - {as: chair, do: check_in, repeat: 0}\n")).message
+    assert (
+        "true or false" in error_of(write(tmp_path, HEAD + "  - expect: {quorum: 'yes'}\n")).message
+    )
+    assert (
+        "whole number" in error_of(write(tmp_path, HEAD + "  - expect: {present: '3'}\n")).message
+    )
+    assert (
+        "at least 1"
+        in error_of(write(tmp_path, HEAD + "  - {as: chair, do: check_in, repeat: 0}\n")).message
+    )
 
 
 def test_yaml_syntax_errors_keep_their_line(tmp_path: Path) -> None:
@@ -160,7 +195,10 @@ def test_yaml_syntax_errors_keep_their_line(tmp_path: Path) -> None:
 
 
 def test_missing_document_file_is_a_file_error(tmp_path: Path) -> None:
-    err = error_of(write(tmp_path, """\
+    err = error_of(
+        write(
+            tmp_path,
+            """\
 name: t
 setup:
   delegates: 3
@@ -168,7 +206,9 @@ setup:
     - title: "Mục 1"
       documents: [nowhere.pdf]
 steps: []
-"""))
+""",
+        )
+    )
     assert err.line == 6 and "nowhere.pdf" in err.message
 
 
@@ -198,17 +238,20 @@ def test_chair_is_delegate_one_but_keeps_its_label() -> None:
     assert str(chair) == "chair" and str(parse_person("delegate 1")) == "delegate 1"
 
 
-@pytest.mark.parametrize("text", ["delegate", "delegates 5-3", "delegate 0", "mayor",
-                                  "delegate three"])
+@pytest.mark.parametrize(
+    "text", ["delegate", "delegates 5-3", "delegate 0", "mayor", "delegate three"]
+)
 def test_as_forms_that_name_nobody(text: str) -> None:
     with pytest.raises(ActorError):
         parse_people(text)
 
 
 def test_a_delegate_list_sets_the_body_size(tmp_path: Path) -> None:
-    (tmp_path / "ds.csv").write_text("stt,Họ và tên,chức vụ\n1,Nguyễn Văn An,Chủ tịch\n"
-                                     "2,Trần Thị Bình,Phó Chủ tịch\n3,Lê Văn Cường,\n",
-                                     encoding="utf-8")
+    (tmp_path / "ds.csv").write_text(
+        "stt,Họ và tên,chức vụ\n1,Nguyễn Văn An,Chủ tịch\n"
+        "2,Trần Thị Bình,Phó Chủ tịch\n3,Lê Văn Cường,\n",
+        encoding="utf-8",
+    )
     scn = load_scenario(write(tmp_path, "name: t\nsetup:\n  delegates: ds.csv\nsteps: []\n"))
     assert scn.setup.delegates == 3
     assert scn.setup.delegate_names == ("Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường")
@@ -253,3 +296,11 @@ def test_url_needs_a_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     path = write(tmp_path, HEAD + "  - {as: chair, do: open_sitting}\n")
     assert main(["run", str(path), "--url", "http://127.0.0.1:9"]) == 2
     assert "--code" in capsys.readouterr().err
+
+
+def test_a_title_row_above_the_header_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "ds.csv").write_text(
+        "DANH SÁCH ĐẠI BIỂU,,\n,,\nSTT,HỌ VÀ TÊN,Đơn vị\n1,Nguyễn Văn An,Tổ 1\n", encoding="utf-8"
+    )
+    scn = load_scenario(write(tmp_path, "name: t\nsetup:\n  delegates: ds.csv\nsteps: []\n"))
+    assert scn.setup.delegate_names == ("Nguyễn Văn An",)

@@ -24,9 +24,21 @@ FILES = sorted(SCENARIOS.rglob("*.yaml"))
 
 def play(path: Path, *extra: str) -> tuple[int, dict[str, Any] | None, str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "appliance.scenario.cli", "run", str(path), "--json",
-         "--seed", "7", *extra],
-        cwd=REPO, capture_output=True, text=True, timeout=280,
+        [
+            sys.executable,
+            "-m",
+            "appliance.scenario.cli",
+            "run",
+            str(path),
+            "--json",
+            "--seed",
+            "7",
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=280,
     )
     report = json.loads(proc.stdout) if proc.stdout.strip() else None
     return proc.returncode, report, proc.stderr
@@ -63,8 +75,9 @@ def test_a_failed_expectation_reports_what_was_found() -> None:
 def test_a_kept_data_directory_holds_no_plaintext_names(tmp_path: Path) -> None:
     """--data leaves the files in place; the sitting's names never touch the disk in clear."""
     data = tmp_path / "data"
-    status, report, stderr = play(SCENARIOS / "quorum" / "nineteen-of-thirty.yaml",
-                                  "--data", str(data))
+    status, report, stderr = play(
+        SCENARIOS / "quorum" / "nineteen-of-thirty.yaml", "--data", str(data)
+    )
     assert status == 0, (report, stderr)
     assert any(data.rglob("*")), "the data directory was not kept"
     assert (tmp_path / "data-keys").is_dir(), "keys live beside the data, never inside"
