@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -65,12 +66,26 @@ def main(argv: list[str] | None = None) -> int:
             print(line, flush=True)
 
     say(f"seed {seed} (replay with --seed {seed})")
-    report = asyncio.run(run(scn, opts, say))
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        report = asyncio.run(run(scn, opts, say))
+    except KeyboardInterrupt:
+        # asyncio.run has already cancelled the run, so our appliance is stopped and
+        # its temporary files are gone; nothing was checked to the end.
+        print("phs scenario: interrupted / đã dừng", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if args.json:
         report.write_json(sys.stdout)
     else:
         report.write_human(sys.stdout)
     return EXIT_OK if report.passed else EXIT_FAILED
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends a run like Ctrl-C, so the runner's own appliance is stopped too."""
+    raise KeyboardInterrupt
 
 
 def _refuse_for_url(scn: Scenario, url: str | None) -> None:
