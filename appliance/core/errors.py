@@ -64,6 +64,32 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "Hộp đang khóa: hãy cắm khóa USB.",
         "The box is locked: insert the key stick.",
     ),
+    # Provisioning bundles from a USB stick (docs/BUNDLE.md); messages name what to fix.
+    "bundle_invalid": (
+        422,
+        "Gói cấu hình không hợp lệ. Hãy tạo lại gói bằng `phs provision build`.",
+        "The bundle is not valid. Build it again with `phs provision build`.",
+    ),
+    "bundle_signature": (
+        422,
+        "Chữ ký của gói cấu hình không đúng: gói đã bị sửa hoặc hỏng. Hãy chép lại gói.",
+        "The bundle's signature does not verify: it was altered or damaged. Copy it again.",
+    ),
+    "bundle_untrusted": (
+        403,
+        "Gói được ký bằng một khóa lạ, không phải khóa của đơn vị mà hộp đã tin cậy.",
+        "The bundle is signed by a key this box does not trust (not the organisation's key it was first given).",
+    ),
+    "bundle_version": (
+        422,
+        "Gói cấu hình dùng định dạng mới hơn phần mềm của hộp. Hãy cập nhật phần mềm trước.",
+        "The bundle uses a newer format than this box's software. Update the software first.",
+    ),
+    "bundle_too_large": (
+        413,
+        "Gói cấu hình quá lớn hoặc có quá nhiều tệp.",
+        "The bundle is too large or holds too many files.",
+    ),
     "internal": (500, "Lỗi hệ thống.", "Internal error."),
 }
 
