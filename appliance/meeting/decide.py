@@ -22,6 +22,13 @@ from appliance.meeting.roles import ROLES, Actor
 ACCESS_LEVELS = ("public", "delegates", "confidential")
 
 
+def access_allowed(state: SessionState, access: Any) -> bool:
+    """A document's access level: one of ACCESS_LEVELS, or ``group:ID`` for an existing group."""
+    if not isinstance(access, str):
+        return False
+    return access in ACCESS_LEVELS or (access.startswith("group:") and access[6:] in state.groups.groups)
+
+
 @dataclass(frozen=True)
 class Command:
     """What a client asks for: a type and its arguments."""
@@ -172,7 +179,7 @@ def _add_document(state: SessionState, actor: Actor, args: dict[str, Any], now: 
     if not isinstance(item, int) or not 1 <= item <= len(state.agenda):
         raise refuse("not_found", "Không có mục chương trình này.", "No such agenda item.")
     access = args.get("access", "delegates")
-    if access not in ACCESS_LEVELS:
+    if not access_allowed(state, access):
         raise refuse("invalid", "Mức truy cập không hợp lệ.", "Unknown access level.")
     rec = args["record"]
     return [

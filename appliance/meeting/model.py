@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, PrivateAttr
 
+from appliance.meeting.group_model import GroupBoard
 from appliance.meeting.roles import DELEGATE_ROLES
 
 STATE_VERSION = 1
@@ -156,6 +157,7 @@ class SessionState(BaseModel):
     polls: dict[str, Poll] = Field(default_factory=dict)
     devices: dict[str, Device] = Field(default_factory=dict)
     codes: dict[str, PairingCode] = Field(default_factory=dict)
+    groups: GroupBoard = Field(default_factory=GroupBoard)  # discussion groups (meeting/groups.py)
     # Secret choices live only in memory and in the ballot box, never in a snapshot.
     _secret: dict[str, list[Any]] = PrivateAttr(default_factory=dict)
 

@@ -28,10 +28,14 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "device.pair": ("Cấp mã ghép nối thiết bị", "Issue pairing codes"),
     "device.manage": ("Quản lý thiết bị", "Manage and revoke devices"),
     "journal.verify": ("Kiểm tra nhật ký", "Verify the journal"),
+    "group.read": ("Xem nhóm thảo luận", "See discussion groups"),
+    "group.take_part": ("Thảo luận trong nhóm", "Take part in a discussion group"),
+    "group.manage": ("Phân nhóm thảo luận", "Form and run discussion groups"),
 }
 
-_DELEGATE = {"view", "attendance.self", "floor.request", "poll.vote", "document.read"}
+_DELEGATE = {"view", "attendance.self", "floor.request", "poll.vote", "document.read", "group.read", "group.take_part"}
 _PRESIDING = _DELEGATE | {
+    "group.manage",
     "agenda.run",
     "sitting.manage",
     "floor.manage",
@@ -59,6 +63,8 @@ ROLES: dict[str, frozenset[str]] = {
             "device.pair",
             "device.manage",
             "journal.verify",
+            "group.read",
+            "group.manage",
         }
     ),
     "technician": frozenset({"view", "device.pair", "device.manage", "journal.verify"}),

@@ -2,3 +2,5 @@
 register. Add a line here for a new module (groups, poll series, ...)."""
 
 from __future__ import annotations
+
+import appliance.meeting.groups  # noqa: F401

@@ -23,14 +23,18 @@ SECTIONS = (
 )
 
 
-def may_read(doc: DocumentMeta, actor: Actor) -> bool:
-    """Access levels: public for all readers; delegates for delegates and staff; confidential by permission."""
+def may_read(doc: DocumentMeta, actor: Actor, state: SessionState | None = None) -> bool:
+    """Access levels: public for all readers; delegates for delegates and staff; confidential by
+    permission; ``group:ID`` for that group's members and the secretary (needs ``state``)."""
     if not actor.can("document.read"):
         return False
     if doc.access == "public":
         return True
     if doc.access == "delegates":
         return actor.role in DELEGATE_ROLES or actor.role == "secretary"
+    if doc.access.startswith("group:"):
+        group = state.groups.groups.get(doc.access[6:]) if state is not None else None
+        return actor.role == "secretary" or (group is not None and actor.participant_id in group.members)
     return actor.can("document.read.confidential")
 
 
@@ -119,12 +123,12 @@ def section(state: SessionState, name: str, actor: Actor) -> Any:
                 "n": i + 1,
                 "id": it.id,
                 "title": it.title,
-                "documents": [d for d in it.documents if d in state.documents and may_read(state.documents[d], actor)],
+                "documents": [d for d in it.documents if d in state.documents and may_read(state.documents[d], actor, state)],
             }
             for i, it in enumerate(state.agenda)
         ]
     if name == "documents":
-        return {d.id: document_view(d, state) for d in state.documents.values() if may_read(d, actor)}
+        return {d.id: document_view(d, state) for d in state.documents.values() if may_read(d, actor, state)}
     if name == "participants":
         return [
             {"id": p.id, "name": p.name, "role": p.role, "seat": p.seat, "title": p.title, "team": p.team}
@@ -181,3 +185,8 @@ def view_for(state: SessionState, actor: Actor) -> dict[str, Any]:
 def live_public_counts(state: SessionState, poll_id: str) -> dict[str, Any]:
     """A provisional result of an open public poll (shown only if the chair chooses)."""
     return compute_result(state, poll_id)
+
+
+# Feature sections that need this module whole register here (importing them from the rule
+# modules would run before ``section_builder`` exists when views is imported first).
+from appliance.meeting import group_views  # noqa: E402,F401

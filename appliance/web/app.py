@@ -18,7 +18,7 @@ from appliance import __version__
 from appliance.core.errors import PhsError
 from appliance.core.settings import Settings
 from appliance.web.auth import PUBLIC, permission_guard
-from appliance.web.controllers import documents, journal, live, polls, session, sitting
+from appliance.web.controllers import documents, groups, journal, live, polls, session, sitting
 from appliance.web.demo import announce
 from appliance.web.errors import (
     http_error_response,
@@ -79,6 +79,7 @@ ROUTES: list[Any] = [
     documents.upload_document,
     journal.verify,
     live.live,
+    *groups.ROUTES,
 ]
 
 

@@ -1,7 +1,8 @@
 """The live hub: one WebSocket per device, a snapshot on connect, then changed sections.
 
-Sections are computed once per role for each publish (not per connection) and each
-connection gets only the sections that changed for it. A connection whose queue is
+Sections are computed once per role for each publish (not per connection) — or, for
+sections that differ between members of one role (groups), once per role and audience —
+and each connection gets only the sections that changed for it. A connection whose queue is
 full is not allowed to grow memory: its queue is dropped and it gets a fresh snapshot.
 """
 
@@ -10,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from appliance.core.events import Event
+from appliance.meeting.group_views import audience as group_audience
+from appliance.meeting.groups import GROUP_EVENTS
+from appliance.meeting.model import SessionState
 from appliance.meeting.roles import Actor
 from appliance.meeting.views import me_view, section, section_names, view_for
 
@@ -45,6 +49,25 @@ EVENT_SECTIONS: dict[str, tuple[str, ...]] = {
     "poll_opened": ("polls",),
     "ballot_cast": ("polls",),
     "poll_closed": ("polls",),
+    "poll_settings": ("polls", "prepared"),
+    "ballot_corrected": ("polls",),
+    "poll_annulled": ("polls", "prepared"),
+    "poll_prepared": ("prepared",),
+    "prepared_poll_removed": ("prepared",),
+    "paper_counts_entered": ("polls",),
+    "agenda_item_retitled": ("agenda",),
+    **{name: ("groups",) for name in GROUP_EVENTS},
+    "group_created": ("groups", "agenda", "documents"),  # a member's group documents appear
+}
+
+# Sections that differ between participants of one role (a group's messages and documents
+# go to its members only): name -> what the section reads of the viewer besides role and
+# permissions. Connections share a computation only when role, permissions AND this key
+# are equal, so a section built for one member never reaches another member's device.
+PER_AUDIENCE: dict[str, Callable[[SessionState, Actor], Hashable]] = {
+    "groups": group_audience,
+    "agenda": group_audience,
+    "documents": group_audience,
 }
 
 _ME_EVENTS = {"checked_in", "checked_out", "ballot_cast", "sitting_opened", "sitting_closed"}
@@ -106,14 +129,14 @@ class LiveHub:
         if not names and not touches_me:
             return
         state = self.appliance.state
-        per_role: dict[tuple[str, frozenset[str]], dict[str, Any]] = {}
+        computed: dict[tuple[Any, ...], Any] = {}
+        encoded: dict[tuple[Any, ...], str] = {}
         for conn in list(self.connections):
-            key = (conn.actor.role, conn.actor.permissions)
-            sections = per_role.get(key)
-            if sections is None:
-                sections = {name: section(state, name, conn.actor) for name in names}
-                per_role[key] = sections
-            changed = {n: v for n, v in sections.items() if conn.last.get(n) != v}
+            keys = {name: self._cache_key(state, name, conn.actor) for name in names}
+            for name, key in keys.items():
+                if key not in computed:
+                    computed[key] = section(state, name, conn.actor)
+            changed = {n: computed[k] for n, k in keys.items() if conn.last.get(n) != computed[k]}
             if touches_me:
                 me = me_view(state, conn.actor)
                 if conn.last.get("me") != me:
@@ -121,12 +144,25 @@ class LiveHub:
             if not changed:
                 continue
             conn.last.update(changed)
-            message = json.dumps({"type": "update", "position": position, "changed": changed}, ensure_ascii=False)
+            # Equal sections make equal messages: encode once per set of section keys.
+            signature = None if "me" in changed else tuple(keys[n] for n in changed)
+            message = encoded.get(signature) if signature is not None else None
+            if message is None:
+                message = json.dumps({"type": "update", "position": position, "changed": changed}, ensure_ascii=False)
+                if signature is not None:
+                    encoded[signature] = message
             try:
                 conn.queue.put_nowait(message)
             except asyncio.QueueFull:
                 log.warning("slow live client resynced", extra={"device": conn.device})
                 self._snapshot(conn)
+
+    @staticmethod
+    def _cache_key(state: SessionState, name: str, actor: Actor) -> tuple[Any, ...]:
+        audience = PER_AUDIENCE.get(name)
+        if audience is None:
+            return (name, actor.role, actor.permissions)
+        return (name, actor.role, actor.permissions, audience(state, actor))
 
     async def close_all(self) -> None:
         """Close every live connection (shutdown, revocation)."""

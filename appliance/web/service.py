@@ -24,7 +24,7 @@ from appliance.core.ids import new_id
 from appliance.core.settings import Settings
 from appliance.meeting import events as ev
 from appliance.meeting.apply import apply
-from appliance.meeting.decide import Command, decide, secret_choice
+from appliance.meeting.decide import Command, access_allowed, decide, secret_choice
 from appliance.meeting.model import STATE_VERSION, SessionState
 from appliance.meeting.roles import PERMISSIONS, ROLES, Actor
 from appliance.pairing.codes import (
@@ -332,7 +332,7 @@ class Appliance:
             return {"id": (first.get("refs") or [""])[0]}
         if not 1 <= item <= len(self.state.agenda):
             raise refuse("not_found", "Không có mục chương trình này.", "No such agenda item.")
-        if access not in ("public", "delegates", "confidential"):
+        if not access_allowed(self.state, access):
             raise refuse("invalid", "Mức truy cập không hợp lệ.", "Unknown access level.")
         record = await ingest_and_render(data, filename, password, self.blobs.put)
         doc_id = new_id("doc_")

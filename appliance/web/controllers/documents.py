@@ -21,7 +21,7 @@ def _readable(request: Request[Any, Any, Any], doc_id: str) -> DocumentMeta:
     state = request.app.state.appliance.state
     doc = state.documents.get(doc_id)
     # An unknown id and a forbidden one look alike: a guessed URL learns nothing.
-    if doc is None or not may_read(doc, actor_of(request)):
+    if doc is None or not may_read(doc, actor_of(request), state):
         raise refuse("not_found", "Không có tài liệu này.", "No such document.")
     return doc  # type: ignore[no-any-return]
 
@@ -31,7 +31,7 @@ async def list_documents(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The documents this device may see."""
     state = request.app.state.appliance.state
     actor = actor_of(request)
-    return {"documents": [document_view(d, state) for d in state.documents.values() if may_read(d, actor)]}
+    return {"documents": [document_view(d, state) for d in state.documents.values() if may_read(d, actor, state)]}
 
 
 @get("/api/documents/{doc_id:str}", opt={"permission": "document.read"})
