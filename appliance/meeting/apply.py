@@ -11,13 +11,11 @@ from appliance.meeting.model import (
     AgendaItem,
     Device,
     DocumentMeta,
-    FloorEntry,
     PairingCode,
     Participant,
     Poll,
     SessionState,
     Sitting,
-    Speech,
 )
 
 _APPLIERS: dict[type[Event], Callable[[SessionState, Any], None]] = {}
@@ -129,39 +127,6 @@ def _out(s: SessionState, e: ev.CheckedOut) -> None:
 @applies(ev.ItemStarted)
 def _item_started(s: SessionState, e: ev.ItemStarted) -> None:
     _sitting(s, e.sitting_id).current_item = e.item
-
-
-@applies(ev.FloorRequested)
-def _requested(s: SessionState, e: ev.FloorRequested) -> None:
-    s.floor.queue.append(FloorEntry(participant_id=e.participant_id, kind=e.kind, at=e.at, mono=e.mono))
-
-
-@applies(ev.FloorWithdrawn)
-def _withdrawn(s: SessionState, e: ev.FloorWithdrawn) -> None:
-    s.floor.queue = [x for x in s.floor.queue if x.participant_id != e.participant_id]
-
-
-@applies(ev.FloorGranted)
-def _granted(s: SessionState, e: ev.FloorGranted) -> None:
-    s.floor.queue = [x for x in s.floor.queue if x.participant_id != e.participant_id]
-    s.floor.speaking.append(FloorEntry(participant_id=e.participant_id, kind=e.kind, at=e.at, mono=e.mono))
-
-
-@applies(ev.FloorEnded)
-def _ended(s: SessionState, e: ev.FloorEnded) -> None:
-    speech = next((x for x in s.floor.speaking if x.participant_id == e.participant_id), None)
-    s.floor.speaking = [x for x in s.floor.speaking if x.participant_id != e.participant_id]
-    if speech is not None:
-        sitting = s.sitting()
-        s.floor.speeches.append(
-            Speech(
-                participant_id=e.participant_id,
-                kind=speech.kind,
-                item=sitting.current_item if sitting else None,
-                started=speech.at,
-                seconds=e.seconds,
-            )
-        )
 
 
 @applies(ev.PollOpened)

@@ -267,7 +267,9 @@ def _check_out(state: SessionState, actor: Actor, args: dict[str, Any], now: Sta
     sitting = _open_sitting(state)
     if pid not in sitting.present:
         return []
-    return [ev.CheckedOut(sitting.id, pid, now.wall)]
+    from appliance.meeting.floor import leave  # a feature module that imports us
+
+    return [*leave(state, pid, now), ev.CheckedOut(sitting.id, pid, now.wall)]
 
 
 def _target_attendance(state: SessionState, actor: Actor, args: dict[str, Any]) -> str:
@@ -287,74 +289,6 @@ def _start_item(state: SessionState, actor: Actor, args: dict[str, Any], now: St
     if not isinstance(item, int) or isinstance(item, bool) or not 1 <= item <= len(state.agenda):
         raise refuse("not_found", "Không có mục chương trình này.", "No such agenda item.")
     return [ev.ItemStarted(sitting.id, item, now.wall)]
-
-
-# -- the floor -----------------------------------------------------------------
-
-
-@handles("request_floor", "floor.request")
-def _request_floor(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
-    pid = _delegate_actor(state, actor)
-    _open_sitting(state)
-    kind = args.get("kind", "speak")
-    if kind not in ("speak", "rebuttal"):
-        raise refuse("invalid", "Loại đăng ký không hợp lệ.", "kind must be speak or rebuttal.")
-    if any(e.participant_id == pid for e in state.floor.queue):
-        return []  # a double tap or a concurrent duplicate yields one entry
-    return [ev.FloorRequested(pid, kind, now.wall, now.mono)]
-
-
-@handles("withdraw_floor", "floor.request")
-def _withdraw(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
-    pid = _delegate_actor(state, actor)
-    if not any(e.participant_id == pid for e in state.floor.queue):
-        raise refuse("not_found", "Bạn chưa đăng ký phát biểu.", "You have no request to withdraw.")
-    return [ev.FloorWithdrawn(pid, now.wall)]
-
-
-def queue_order(state: SessionState) -> list[str]:
-    """The order the chair would grant: rebuttals first, each kind in arrival order."""
-    rebuttals = [e.participant_id for e in state.floor.queue if e.kind == "rebuttal"]
-    ordinary = [e.participant_id for e in state.floor.queue if e.kind != "rebuttal"]
-    return rebuttals + ordinary
-
-
-@handles("grant_floor", "floor.manage")
-def _grant(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
-    _open_sitting(state)
-    to = args.get("to", "next")
-    if to == "next":
-        order = queue_order(state)
-        if not order:
-            raise refuse("not_found", "Không có ai đăng ký phát biểu.", "Nobody is waiting for the floor.")
-        pid = order[0]
-    else:
-        pid = _participant(state, to)
-        if not state.participants[pid].is_delegate and state.participants[pid].role != "guest":
-            raise refuse("invalid", "Chỉ đại biểu hoặc khách mời được phát biểu.", "Only delegates or guests may speak.")
-    if any(e.participant_id == pid for e in state.floor.speaking):
-        return []
-    waiting = next((e for e in state.floor.queue if e.participant_id == pid), None)
-    kind = waiting.kind if waiting else "speak"
-    out: list[Event] = []
-    if state.floor.mic_mode in ("request", "override"):
-        # One speaker at a time: a new grant ends the current speech.
-        for entry in state.floor.speaking:
-            out.append(ev.FloorEnded(entry.participant_id, now.wall, round(now.mono - entry.mono, 3)))
-    out.append(ev.FloorGranted(pid, kind, now.wall, now.mono))
-    return out
-
-
-@handles("end_floor", "floor.manage")
-def _end(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
-    to = args.get("to", "all")
-    speaking = state.floor.speaking
-    if to != "all":
-        pid = _participant(state, to)
-        speaking = [e for e in speaking if e.participant_id == pid]
-        if not speaking:
-            raise refuse("not_found", "Người này không đang phát biểu.", "That participant is not speaking.")
-    return [ev.FloorEnded(e.participant_id, now.wall, round(now.mono - e.mono, 3)) for e in speaking]
 
 
 # -- polls ---------------------------------------------------------------------
@@ -463,6 +397,13 @@ def compute_result(state: SessionState, poll_id: str) -> dict[str, Any]:
         ballots = list(state.secret_choices(poll_id))
         voters = None
     return tally(spec, ballots, total=state.total_delegates(), present=present, voters=voters)
+
+
+def queue_order(state: SessionState) -> list[str]:
+    """The floor's granting order; the floor rules live in ``floor.py`` (kept here for callers)."""
+    from appliance.meeting.floor import queue_order as order
+
+    return order(state)
 
 
 # Feature modules register their command handlers with ``@handles`` on import.

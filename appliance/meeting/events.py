@@ -139,6 +139,8 @@ class FloorRequested(Event):
     kind: str
     at: float
     mono: float
+    item: int | None = None  # the agenda item the request belongs to
+    seq: float = 0.0  # place among requests of its kind (the chair may move it)
 
 
 @event("floor_withdrawn")
@@ -159,6 +161,7 @@ class FloorGranted(Event):
     kind: str
     at: float
     mono: float
+    limit_s: float | None = None  # speaking time allowed; None: no limit (the chair)
 
 
 @event("floor_ended")
@@ -202,3 +205,43 @@ class PollClosed(Event):
     poll_id: str
     at: float
     result: dict[str, Any] = field(default_factory=dict)
+
+
+@event("floor_moved")
+@dataclass(frozen=True)
+class FloorMoved(Event):
+    """The chair moved a request within its kind's queue; ``seq`` is its new place."""
+
+    participant_id: str
+    item: int | None
+    seq: float
+
+
+@event("floor_extended")
+@dataclass(frozen=True)
+class FloorExtended(Event):
+    """The chair gave a speaker more time; ``limit_s`` is the speech's new allowance."""
+
+    participant_id: str
+    seconds: float
+    limit_s: float
+
+
+@event("mic_mode_set")
+@dataclass(frozen=True)
+class MicModeSet(Event):
+    """The chair changed the microphone policy (chế độ micro)."""
+
+    mode: str
+    max_open: int
+
+
+@event("speech_limits_set")
+@dataclass(frozen=True)
+class SpeechLimitsSet(Event):
+    """Speaking-time settings for the body (``item`` None) or one agenda item."""
+
+    item: int | None
+    limits: dict[str, float] = field(default_factory=dict)
+    warn_s: float | None = None
+    auto_off: bool | None = None

@@ -71,9 +71,12 @@ class FloorEntry(BaseModel):
     """A request to speak, or a speech under way."""
 
     participant_id: str
-    kind: str  # speak | rebuttal
+    kind: str  # speak | rebuttal | report
     at: float
     mono: float = 0.0
+    item: int | None = None  # the agenda item a request belongs to (a list per item)
+    seq: float = 0.0  # order among requests of its kind; the chair may move it
+    limit_s: float | None = None  # a speech's allowed time (extensions included)
 
 
 class Speech(BaseModel):
@@ -84,6 +87,7 @@ class Speech(BaseModel):
     item: int | None
     started: float
     seconds: float
+    limit_s: float | None = None
 
 
 class Floor(BaseModel):
@@ -93,6 +97,12 @@ class Floor(BaseModel):
     speaking: list[FloorEntry] = Field(default_factory=list)
     mic_mode: str = "request"
     speeches: list[Speech] = Field(default_factory=list)
+    max_open: int = 1  # delegate microphones open at once (appliance/meeting/microphones.py)
+    # Speaking time (thời gian phát biểu) by kind, for the body and per agenda item ("2").
+    limits: dict[str, float] = Field(default_factory=lambda: {"report": 900.0, "speak": 420.0, "rebuttal": 180.0})
+    item_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
+    warn_s: float = 30.0
+    auto_off: bool = False  # close the microphone when the time is up
 
 
 class Poll(BaseModel):

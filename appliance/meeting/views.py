@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from appliance.meeting.decide import compute_result, queue_order
+from appliance.meeting.decide import compute_result
 from appliance.meeting.model import DocumentMeta, Poll, SessionState, quorum_needed
 from appliance.meeting.roles import DELEGATE_ROLES, Actor
 
@@ -145,17 +145,9 @@ def section(state: SessionState, name: str, actor: Actor) -> Any:
             "present_ids": list(sitting.present) if sitting else [],
         }
     if name == "floor":
-        by_id = {e.participant_id: e for e in state.floor.queue}
-        return {
-            "queue": [
-                {"participant_id": pid, "kind": by_id[pid].kind, "at": by_id[pid].at} for pid in queue_order(state)
-            ],
-            "speaking": [
-                {"participant_id": e.participant_id, "kind": e.kind, "since": e.at} for e in state.floor.speaking
-            ],
-            "mic_mode": state.floor.mic_mode,
-            "mics_open": [e.participant_id for e in state.floor.speaking],
-        }
+        from appliance.meeting.floor_state import floor_view
+
+        return floor_view(state)
     if name == "polls":
         return [poll_view(state, p, actor) for p in state.polls.values()]
     raise KeyError(name)
