@@ -1,19 +1,28 @@
 """The journal's on-disk format: sealed, hash-chained frames in numbered segment files.
 
-A frame is ``len:u32 | position:u64 | kind:u8 | nonce | ciphertext+tag``. The header
-(position and kind) is the AES-GCM associated data, so a frame cannot be moved to
-another position without failing to open. The plaintext is JSON holding the position
-and the SHA-256 of the previous whole frame (genesis: 64 zeros). A record frame carries
-``"r"``; a checkpoint frame carries ``"cp"``: an Ed25519 signature over the position it
-covers and the previous frame's hash, which commits to the whole history before it.
+Version 2 (written today) keeps the chain outside the seal, so it can be checked without
+any data key — which is what lets a crypto-shredded sitting stay provably in place::
+
+    len:u32 | position:u64 | kind:u8 | prev:32 | kid_len:u8 | kid | nonce:12 | ciphertext+tag
+
+Everything from ``position`` to ``kid`` is the AES-GCM associated data. ``prev`` is the
+SHA-256 of the whole previous frame (genesis: 32 zero bytes) and ``kid`` names the data
+key that sealed the frame (``session``, ``sitting-<id>``). A record frame's plaintext is
+the record's JSON; a checkpoint frame's is ``{"sig", "pub"}``: an Ed25519 signature over
+the position it covers and ``prev``, which commits to the whole history before it.
+
+Version 1 frames (kinds 0 and 1: ``position:u64 | kind:u8`` as associated data, the
+chain inside the plaintext, always the session key) are still read, so a journal written
+before per-sitting keys keeps opening and later frames chain onto it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,17 +36,37 @@ SEGMENT_SUFFIX = ".seg"
 SEGMENT_LIMIT = 16 * 1024 * 1024
 MAX_RECORD = 8 * 1024 * 1024
 GENESIS = b"\x00" * 32
-KIND_RECORD = 0
-KIND_CHECKPOINT = 1
+KIND_RECORD_V1 = 0
+KIND_CHECKPOINT_V1 = 1
+KIND_RECORD = 2
+KIND_CHECKPOINT = 3
+RECORD_KINDS = (KIND_RECORD_V1, KIND_RECORD)
+SESSION_KEY = "session"
 LEN = struct.Struct(">I")
 HEADER = struct.Struct(">QB")
+HASH_SIZE = 32
 MIN_BODY = HEADER.size + NONCE_SIZE + TAG_SIZE
 MAX_BODY = MAX_RECORD + 4096 + MIN_BODY
 CHECKPOINT_CONTEXT = b"phs-journal-checkpoint\x00"
+_KID = re.compile(rb"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$")
+
+KeyLookup = Callable[[str], "bytes | None"]
+"""Data key by name; None when it was erased (the frame is shredded); LookupError when unknown."""
 
 
 class BadFrame(Exception):
     """A frame that cannot be read or does not belong where it is."""
+
+
+def single_key(key: bytes) -> KeyLookup:
+    """A lookup that knows only the session key (tools and tests of one key)."""
+
+    def lookup(name: str) -> bytes | None:
+        if name != SESSION_KEY:
+            raise LookupError(name)
+        return key
+
+    return lookup
 
 
 def segment_name(first_position: int) -> str:
@@ -56,8 +85,32 @@ def checkpoint_message(at: int, prev: bytes) -> bytes:
     return CHECKPOINT_CONTEXT + struct.pack(">Q", at) + prev
 
 
-def read_header(buf: bytes, off: int) -> tuple[int, int, int]:
-    """(end offset, position, kind) of the frame at ``off``; BadFrame if it cannot be whole."""
+def header_bytes(position: int, kind: int, prev: bytes, key_id: str) -> bytes:
+    """The associated data of a version 2 frame."""
+    kid = key_id.encode()
+    return HEADER.pack(position, kind) + prev + bytes([len(kid)]) + kid
+
+
+@dataclass(frozen=True)
+class Header:
+    """What a frame says about itself before it is opened."""
+
+    start: int
+    end: int
+    position: int
+    kind: int
+    prev: bytes | None  # None for version 1 (the chain is inside the seal)
+    key_id: str
+    aad: bytes
+
+    @property
+    def is_record(self) -> bool:
+        """A record (not a checkpoint)."""
+        return self.kind in RECORD_KINDS
+
+
+def read_header(buf: bytes, off: int) -> Header:
+    """Parse the frame at ``off``; BadFrame if it cannot be whole."""
     if len(buf) - off < LEN.size + MIN_BODY:
         raise BadFrame("truncated frame")
     (body_len,) = LEN.unpack_from(buf, off)
@@ -66,35 +119,62 @@ def read_header(buf: bytes, off: int) -> tuple[int, int, int]:
     end = off + LEN.size + body_len
     if end > len(buf):
         raise BadFrame("truncated frame")
-    position, kind = HEADER.unpack_from(buf, off + LEN.size)
+    at = off + LEN.size
+    position, kind = HEADER.unpack_from(buf, at)
+    if kind in (KIND_RECORD_V1, KIND_CHECKPOINT_V1):
+        return Header(off, end, position, kind, None, SESSION_KEY, buf[at : at + HEADER.size])
     if kind not in (KIND_RECORD, KIND_CHECKPOINT):
         raise BadFrame("unknown frame kind")
-    return end, position, kind
+    kid_at = at + HEADER.size + HASH_SIZE
+    if kid_at + 1 > end:
+        raise BadFrame("truncated frame")
+    kid = buf[kid_at + 1 : kid_at + 1 + buf[kid_at]]
+    if not _KID.match(kid) or kid_at + 1 + len(kid) + NONCE_SIZE + TAG_SIZE > end:
+        raise BadFrame("bad key id")
+    prev = buf[at + HEADER.size : kid_at]
+    aad = buf[at : kid_at + 1 + len(kid)]
+    return Header(off, end, position, kind, prev, kid.decode(), aad)
 
 
-def open_frame(key: bytes, buf: bytes, off: int, end: int) -> dict[str, Any]:
-    """Decrypt one frame and parse its JSON; BadFrame on a bad seal."""
-    head_at = off + LEN.size
-    header = buf[head_at : head_at + HEADER.size]
+def open_frame(keys: KeyLookup, buf: bytes, h: Header) -> dict[str, Any] | None:
+    """Decrypt one frame to ``{"r": record}`` or ``{"cp": ...}`` (v1 adds p, prev); None when its key is gone."""
     try:
-        plain = unseal(key, buf[head_at + HEADER.size : end], header)
+        key = keys(h.key_id)
+    except LookupError:
+        raise BadFrame("unknown data key") from None
+    if key is None:
+        return None
+    try:
+        plain = unseal(key, buf[h.start + LEN.size + len(h.aad) : h.end], h.aad)
     except InvalidTag:
         raise BadFrame("seal does not verify") from None
     body = json.loads(plain)
-    if not isinstance(body, dict):
-        raise BadFrame("bad plaintext")
-    return body
+    if h.prev is None:
+        if not isinstance(body, dict):
+            raise BadFrame("bad plaintext")
+        return body
+    return {"r": body} if h.kind == KIND_RECORD else {"cp": body}
 
 
 def check_frame(
-    body: dict[str, Any], position: int, kind: int, prev: bytes, public_key: bytes | None
+    h: Header, body: dict[str, Any] | None, prev: bytes, public_key: bytes | None
 ) -> None:
-    """Check the opened frame names its position and the previous hash, and a checkpoint's signature."""
-    if body.get("p") != position:
-        raise BadFrame("position inside the seal differs from the header")
-    if body.get("prev") != prev.hex():
-        raise BadFrame("hash chain broken")
-    if kind == KIND_CHECKPOINT:
+    """Check the frame names the previous hash and its position, and a checkpoint's signature."""
+    if h.prev is not None:
+        if h.prev != prev:
+            raise BadFrame("hash chain broken")
+    else:
+        if body is None:  # v1 frames are sealed with the session key, which is never erased
+            raise BadFrame("session key missing")
+        if body.get("p") != h.position:
+            raise BadFrame("position inside the seal differs from the header")
+        if body.get("prev") != prev.hex():
+            raise BadFrame("hash chain broken")
+    if body is None:
+        if not h.is_record:
+            raise BadFrame("checkpoint without its key")
+        return
+    if not h.is_record:
         cp = body.get("cp")
         if not isinstance(cp, dict):
             raise BadFrame("checkpoint without signature")
@@ -103,7 +183,7 @@ def check_frame(
             raise BadFrame("checkpoint signed by another identity")
         try:
             Ed25519PublicKey.from_public_bytes(pub).verify(
-                bytes.fromhex(str(cp.get("sig", ""))), checkpoint_message(position, prev)
+                bytes.fromhex(str(cp.get("sig", ""))), checkpoint_message(h.position, prev)
             )
         except (InvalidSignature, ValueError):
             raise BadFrame("checkpoint signature does not verify") from None
@@ -111,24 +191,28 @@ def check_frame(
         raise BadFrame("record without content")
 
 
-def authentic_frame_at(key: bytes, buf: bytes, off: int) -> bool:
-    """True when a genuine sealed frame starts at ``off`` (used to tell a torn tail from a break)."""
+def authentic_frame_at(keys: KeyLookup, buf: bytes, off: int) -> bool:
+    """True when a genuine frame starts at ``off`` (used to tell a torn tail from a break).
+
+    A well-formed v2 frame whose key is gone counts as genuine: cutting it would destroy
+    the evidence of a shredded sitting, so the journal refuses rather than guesses.
+    """
     try:
-        end, _, _ = read_header(buf, off)
-        open_frame(key, buf, off, end)
+        h = read_header(buf, off)
+        open_frame(keys, buf, h)
     except (BadFrame, ValueError):
         return False
     return True
 
 
-def any_authentic_after(key: bytes, buf: bytes, start: int, later: list[Path]) -> bool:
+def any_authentic_after(keys: KeyLookup, buf: bytes, start: int, later: list[Path]) -> bool:
     """Whether any genuine frame exists from ``start`` on or in a later segment."""
     for off in range(start, len(buf)):
-        if authentic_frame_at(key, buf, off):
+        if authentic_frame_at(keys, buf, off):
             return True
     for path in later:
         data = path.read_bytes()
-        if any(authentic_frame_at(key, data, off) for off in range(len(data))):
+        if any(authentic_frame_at(keys, data, off) for off in range(len(data))):
             return True
     return False
 
@@ -155,12 +239,17 @@ class ScanResult:
     checkpoints: int = 0
     problem: Problem | None = None
     verified: int = field(default=0)  # records actually decrypted and checked
+    shredded: dict[str, int] = field(default_factory=dict)  # key id -> records chain-checked only
 
 
 def scan(
-    directory: Path, key: bytes, *, verify_from: int = 0, public_key: bytes | None = None
+    directory: Path,
+    keys: KeyLookup,
+    *,
+    verify_from: int = 0,
+    public_key: bytes | None = None,
 ) -> ScanResult:
-    """Walk every frame; decrypt and check those after ``verify_from`` (earlier ones: headers only)."""
+    """Walk every frame; open and check those after ``verify_from`` (earlier ones: headers only)."""
     result = ScanResult(segments=list_segments(directory))
     expected, prev = 1, GENESIS
     for index, path in enumerate(result.segments):
@@ -169,26 +258,30 @@ def scan(
         pending_hash = False
         while off < len(buf):
             try:
-                end, position, kind = read_header(buf, off)
-                wanted = expected if kind == KIND_RECORD else expected - 1
-                if position != wanted:
-                    raise BadFrame(f"position {position} where {wanted} expected")
-                if position > verify_from:
+                h = read_header(buf, off)
+                wanted = expected if h.is_record else expected - 1
+                if h.position != wanted:
+                    raise BadFrame(f"position {h.position} where {wanted} expected")
+                if h.position > verify_from:
                     if pending_hash:  # hash lazily: a covered prefix is only walked, not hashed
                         prev = hashlib.sha256(buf[prev_span[0] : prev_span[1]]).digest()
                         pending_hash = False
-                    check_frame(open_frame(key, buf, off, end), position, kind, prev, public_key)
-                    result.verified += kind == KIND_RECORD
-                result.checkpoints += kind == KIND_CHECKPOINT
+                    body = open_frame(keys, buf, h)
+                    check_frame(h, body, prev, public_key)
+                    if body is None:
+                        result.shredded[h.key_id] = result.shredded.get(h.key_id, 0) + 1
+                    else:
+                        result.verified += h.is_record
+                result.checkpoints += not h.is_record
             except (BadFrame, ValueError) as exc:
                 later = result.segments[index + 1 :]
-                tail = not any_authentic_after(key, buf, off, later)
+                tail = not any_authentic_after(keys, buf, off, later)
                 result.problem = Problem(expected, path, off, str(exc), tail)
                 break
-            if kind == KIND_RECORD:
-                result.head, expected = position, position + 1
-            prev_span, pending_hash = (off, end), True
-            off = end
+            if h.is_record:
+                result.head, expected = h.position, h.position + 1
+            prev_span, pending_hash = (off, h.end), True
+            off = h.end
         if pending_hash:
             prev = hashlib.sha256(buf[prev_span[0] : prev_span[1]]).digest()
         result.end_offset = off
@@ -199,22 +292,22 @@ def scan(
 
 
 def iter_records(
-    key: bytes, segments: list[tuple[Path, int]], after: int
+    keys: KeyLookup, segments: list[tuple[Path, int]], after: int
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (position, record) for records after ``after``, reading each segment up to its size."""
+    """Yield (position, record) after ``after``, reading each segment up to its size; shredded ones are skipped."""
     prev: bytes | None = None
     for path, size in segments:
         with path.open("rb") as fh:
             buf = fh.read(size)
         off = 0
         while off < len(buf):
-            end, position, kind = read_header(buf, off)
-            wanted = position if kind == KIND_RECORD else position + 1
+            h = read_header(buf, off)
+            wanted = h.position if h.is_record else h.position + 1
             if wanted > after:
-                body = open_frame(key, buf, off, end)
+                body = open_frame(keys, buf, h)
                 if prev is not None:
-                    check_frame(body, position, kind, prev, None)
-                if kind == KIND_RECORD:
-                    yield position, body["r"]
-            prev = hashlib.sha256(buf[off:end]).digest() if wanted >= after else None
-            off = end
+                    check_frame(h, body, prev, None)
+                if h.is_record and body is not None:
+                    yield h.position, body["r"]
+            prev = hashlib.sha256(buf[off : h.end]).digest() if wanted >= after else None
+            off = h.end

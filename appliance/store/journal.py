@@ -5,6 +5,10 @@ everything queued while the previous write+fsync ran, seals it into frames, and 
 the batch with a single ``write`` and ``os.fsync`` in a worker thread (so the event loop
 keeps accepting submits and the next batch forms). Futures resolve only after the fsync.
 A failed write or fsync fails the journal loudly: nothing is acknowledged afterwards.
+
+Each record is sealed with the data key its caller names (``session``, or
+``sitting-<id>`` while a sitting is open), looked up through the ``keys`` callable; the
+frame header carries that name and the chain, so erasing one key leaves the rest readable.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +29,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from appliance.core.errors import PhsError, refuse
 
 from . import frames
-from .frames import HEADER, KIND_CHECKPOINT, KIND_RECORD, LEN, checkpoint_message, segment_name
+from .frames import (
+    KIND_CHECKPOINT,
+    KIND_RECORD,
+    LEN,
+    SESSION_KEY,
+    KeyLookup,
+    checkpoint_message,
+    header_bytes,
+    segment_name,
+)
 from .sealing import fsync_dir, seal
 
 log = logging.getLogger(__name__)
@@ -39,6 +52,8 @@ class _Item:
     position: int  # a record's position; for a checkpoint, the position it covers
     payload: bytes
     future: asyncio.Future[None] | None
+    key_id: str = SESSION_KEY
+    key: bytes = b""
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -53,13 +68,14 @@ class Journal:
     def __init__(
         self,
         directory: Path,
-        key: bytes,
+        keys: KeyLookup,
         found: frames.ScanResult,
         identity: Ed25519PrivateKey | None,
         checkpoint_every: int,
     ) -> None:
         self._dir = directory
-        self._key = key
+        self._keys = keys
+        self._key = _required(keys, SESSION_KEY)
         self._identity = identity
         self._pub_hex = (
             identity.public_key()
@@ -88,11 +104,16 @@ class Journal:
         directory: Path,
         key: bytes,
         *,
+        keys: Callable[[str], bytes | None] | None = None,
         identity: Ed25519PrivateKey | None = None,
         checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
         verify_from: int = 0,
     ) -> Journal:
         """Open for appending, cutting a torn tail; a break before the tail refuses with ``internal``.
+
+        ``key`` is the session key; ``keys`` finds any other data key by name (None: erased,
+        so those frames are chain-checked but not opened, and replay skips them;
+        LookupError: unknown, so such a frame is damage).
 
         ``verify_from``: records up to this position are covered by a snapshot, so only their
         frame headers are walked (lengths, positions); records after it are decrypted and
@@ -100,10 +121,11 @@ class Journal:
         """
         directory = Path(directory)
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        found = await asyncio.to_thread(frames.scan, directory, key, verify_from=verify_from)
+        lookup = _with_session(key, keys)
+        found = await asyncio.to_thread(frames.scan, directory, lookup, verify_from=verify_from)
         if found.problem is not None:
             await asyncio.to_thread(cls._recover, directory, found)
-        journal = cls(directory, key, found, identity, checkpoint_every)
+        journal = cls(directory, lookup, found, identity, checkpoint_every)
         journal._task = asyncio.create_task(journal._writer(), name="journal-writer")
         return journal
 
@@ -151,9 +173,12 @@ class Journal:
         """Position of the last record that is durable on disk (0 when empty)."""
         return self._head
 
-    def submit(self, record: dict[str, Any]) -> tuple[int, asyncio.Future[None]]:
-        """Queue ``record`` and give its position now; the future resolves once it is fsynced."""
+    def submit(
+        self, record: dict[str, Any], *, key_name: str = SESSION_KEY
+    ) -> tuple[int, asyncio.Future[None]]:
+        """Queue ``record`` sealed with ``key_name``'s data key; the future resolves once it is fsynced."""
         self._check_open()
+        key = _required(self._keys, key_name)
         try:
             payload = json.dumps(
                 record, ensure_ascii=False, separators=(",", ":"), allow_nan=False
@@ -165,15 +190,15 @@ class Journal:
         self._assigned += 1
         position = self._assigned
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Item(KIND_RECORD, position, payload, future))
+        self._pending.append(_Item(KIND_RECORD, position, payload, future, key_name, key))
         if self._identity is not None and self._every > 0 and position % self._every == 0:
             self._pending.append(_Item(KIND_CHECKPOINT, position, b"", None))
         self._wake.set()
         return position, future
 
-    async def append(self, record: dict[str, Any]) -> int:
+    async def append(self, record: dict[str, Any], *, key_name: str = SESSION_KEY) -> int:
         """Append and wait until durable; the position is safe to acknowledge afterwards."""
-        position, future = self.submit(record)
+        position, future = self.submit(record, key_name=key_name)
         await future
         return position
 
@@ -192,8 +217,11 @@ class Journal:
         return at
 
     def records(self, after: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
-        """Replay durable records after ``after``, decrypted and chain-checked, in order."""
-        return frames.iter_records(self._key, list(self._segments), after)
+        """Replay durable records after ``after``, decrypted and chain-checked, in order.
+
+        Records whose data key was erased (a shredded sitting) are skipped by design.
+        """
+        return frames.iter_records(self._keys, list(self._segments), after)
 
     async def close(self) -> None:
         """Flush what was submitted, stop the writer and release the file."""
@@ -257,18 +285,14 @@ class Journal:
 
     def _seal_item(self, item: _Item, prev: bytes) -> bytes:
         if item.kind == KIND_RECORD:
-            plain = (
-                b'{"p":%d,"prev":"%s","r":' % (item.position, prev.hex().encode())
-                + item.payload
-                + b"}"
-            )
+            plain, key = item.payload, item.key
         else:
             assert self._identity is not None
             sig = self._identity.sign(checkpoint_message(item.position, prev)).hex()
-            cp = {"p": item.position, "prev": prev.hex(), "cp": {"sig": sig, "pub": self._pub_hex}}
-            plain = json.dumps(cp, separators=(",", ":")).encode()
-        header = HEADER.pack(item.position, item.kind)
-        body = header + seal(self._key, plain, header)
+            plain = json.dumps({"sig": sig, "pub": self._pub_hex}, separators=(",", ":")).encode()
+            key = self._key
+        header = header_bytes(item.position, item.kind, prev, item.key_id)
+        body = header + seal(key, plain, header)
         return LEN.pack(len(body)) + body
 
     def _write_batch(self, batch: list[_Item]) -> int:
@@ -302,3 +326,26 @@ class Journal:
         self._fd = fd
         self._segments.append((path, 0))
         log.info("journal segment started", extra={"event": "journal_segment", "first": first})
+
+
+def _with_session(key: bytes, keys: Callable[[str], bytes | None] | None) -> KeyLookup:
+    """One lookup that always answers the session key with ``key``."""
+    if keys is None:
+        return frames.single_key(key)
+    other = keys
+    return lambda name: key if name == SESSION_KEY else other(name)
+
+
+def _required(keys: KeyLookup, name: str) -> bytes:
+    """A key to seal with; an erased or unknown one refuses (never re-created by accident)."""
+    try:
+        key = keys(name)
+    except LookupError:
+        key = None
+    if key is None:
+        raise refuse(
+            "conflict",
+            message="Khóa dữ liệu của phiên họp này đã bị hủy; không thể ghi thêm.",
+            message_en=f"The data key {name!r} has been erased; nothing more can be sealed with it.",
+        )
+    return key

@@ -1,16 +1,20 @@
 """Keys: the key-encryption key (KEK), per-sitting data keys, and the box's signing identity.
 
-The KEK lives in a keys directory outside the data directory (a key stick in production,
-a file for development). Every data key is random and stored only wrapped by the KEK, so
-destroying one wrapped file erases everything sealed with that key (crypto-shredding).
+The KEK comes from a key provider (``providers.py``: a file for development, a key stick
+in production), never from the data directory. Every data key is random and stored only
+wrapped by the KEK, so destroying one wrapped file erases everything sealed with that key
+(crypto-shredding). An erased name leaves a tombstone (``<name>.erased``) so readers can
+tell a shredded sitting from a missing file, and the name is never issued again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import secrets
+import time
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -19,12 +23,16 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from appliance.core.errors import PhsError, refuse
 
+from .providers import KEK_FILE, FileKeyProvider, KeyProvider
 from .sealing import KEY_SIZE, InvalidTag, atomic_write, fsync_dir, seal, unseal
 
 log = logging.getLogger(__name__)
 
-KEK_FILE = "kek.key"
+__all__ = ["KEK_FILE", "Keyring", "sitting_key_name"]
+
 WRAPPED_SUFFIX = ".wrapped"
+ERASED_SUFFIX = ".erased"
+SITTING_PREFIX = "sitting-"
 PENDING_SUFFIX = ".wrapped.new"
 IDENTITY = "identity"
 _MAGIC = b"PHSK1"
@@ -54,69 +62,56 @@ def _check_name(name: str) -> None:
         raise refuse("invalid", message_en="A key name must be a plain id.")
 
 
-def _read_kek(path: Path) -> bytes:
-    try:
-        kek = path.read_bytes()
-    except FileNotFoundError:
-        raise _locked(
-            "Hộp đang khóa: không tìm thấy khóa mã hóa. Hãy cắm khóa USB của hộp.",
-            "The box is locked: no key-encryption key found. Insert the box's key stick.",
-        ) from None
-    if len(kek) != KEY_SIZE:
-        raise _locked(
-            "Khóa mã hóa bị hỏng. Hãy dùng đúng khóa USB của hộp.",
-            "The key-encryption key is damaged. Use the box's own key stick.",
-        )
-    if path.stat().st_mode & 0o077:
-        log.warning("kek file readable by others", extra={"mode": oct(path.stat().st_mode & 0o777)})
-    return kek
+def sitting_key_name(sitting_id: str) -> str:
+    """The data key a sitting's records are sealed with (DESIGN: one key per sitting)."""
+    return SITTING_PREFIX + sitting_id
 
 
 class Keyring:
     """Holds the KEK in memory and hands out data keys, MAC keys and the signing identity."""
 
-    def __init__(self, kek: bytes, keys_dir: Path, data_dir: Path) -> None:
+    def __init__(self, kek: bytes, provider: KeyProvider, data_dir: Path) -> None:
         self._kek = kek
-        self._keys_dir = keys_dir
+        self.provider = provider
         self._wrapped_dir = data_dir / "keys"
         self._cache: dict[str, bytes] = {}
 
     @classmethod
-    def open(cls, keys_dir: Path, data_dir: Path, *, create: bool) -> Keyring:
-        """Unlock the box; without a KEK and without ``create`` refuse with ``locked``, touching nothing."""
+    def open(
+        cls, keys_dir: Path, data_dir: Path, *, create: bool, provider: KeyProvider | None = None
+    ) -> Keyring:
+        """Unlock the box; without a KEK refuse with ``locked``, touching nothing.
+
+        ``create`` makes a first KEK only for a fresh data directory: when wrapped keys
+        exist the missing KEK is the one that sealed them, and a new one would open nothing.
+        """
         keys_dir, data_dir = Path(keys_dir), Path(data_dir)
-        if keys_dir.resolve().is_relative_to(data_dir.resolve()):
+        provider = provider or FileKeyProvider(keys_dir)
+        if isinstance(provider, FileKeyProvider) and keys_dir.resolve().is_relative_to(
+            data_dir.resolve()
+        ):
             raise refuse(
                 "invalid",
                 message="Thư mục khóa phải nằm ngoài thư mục dữ liệu.",
                 message_en="The keys directory must be outside the data directory.",
             )
-        kek_path = keys_dir / KEK_FILE
-        if not kek_path.exists() and create:
-            cls._create_kek(keys_dir)
-        kek = _read_kek(kek_path)
-        ring = cls(kek, keys_dir, data_dir)
+        if not provider.available():
+            if create and not has_wrapped_keys(data_dir):
+                provider.create_kek()
+            elif create:
+                raise refuse(
+                    "locked",
+                    "Không tìm thấy khóa mã hóa của hộp, nhưng dữ liệu đã được mã hóa bằng nó. "
+                    "Hãy cắm đúng khóa USB hoặc khôi phục tệp khóa; hộp không khởi động.",
+                    "The box's key-encryption key is missing, but the data is sealed with it. "
+                    "Insert the right key stick or restore the key file; the box will not start.",
+                    provider=provider.name,
+                )
+        kek = provider.read_kek()
+        ring = cls(kek, provider, data_dir)
         ring._wrapped_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         ring._finish_rotation()
         return ring
-
-    @staticmethod
-    def _create_kek(keys_dir: Path) -> None:
-        keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(keys_dir, 0o700)
-        path = keys_dir / KEK_FILE
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, secrets.token_bytes(KEY_SIZE))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.chmod(path, 0o600)
-        fsync_dir(keys_dir)
-        log.warning(
-            "created a development key file; a production box keeps its KEK on a key stick",
-            extra={"event": "kek_created"},
-        )
 
     def _path(self, name: str, suffix: str = WRAPPED_SUFFIX) -> Path:
         return self._wrapped_dir / f"{name}{suffix}"
@@ -141,6 +136,35 @@ class Keyring:
     def data_key(self, name: str) -> bytes:
         """The data key of ``name`` (a sitting id, ...), created on first use so callers never pre-register."""
         _check_name(name)
+        if self.erased(name):
+            raise refuse(
+                "conflict",
+                "Khóa dữ liệu này đã bị hủy (phiên họp đã xóa).",
+                "This data key was erased (the sitting was shredded).",
+            )
+        return self._load_or_create(name)
+
+    def erased(self, name: str) -> bool:
+        """Whether ``name`` was crypto-shredded (a tombstone is on disk)."""
+        return self._path(name, ERASED_SUFFIX).exists()
+
+    def erased_names(self) -> list[str]:
+        """Names that were erased, for audits."""
+        return sorted(
+            p.name[: -len(ERASED_SUFFIX)] for p in self._wrapped_dir.glob("*" + ERASED_SUFFIX)
+        )
+
+    def journal_key(self, name: str) -> bytes | None:
+        """For the writer: None when erased, else the key (created on first use)."""
+        return None if self.erased(name) else self.data_key(name)
+
+    def existing_key(self, name: str) -> bytes | None:
+        """For readers, without writing: None when erased, LookupError when it never existed."""
+        _check_name(name)
+        if self.erased(name):
+            return None
+        if name not in self._cache and not self._path(name).exists():
+            raise LookupError(name)
         return self._load_or_create(name)
 
     def mac_key(self, name: str) -> bytes:
@@ -169,7 +193,7 @@ class Keyring:
         return sorted(n for n in out if n != IDENTITY)
 
     def erase(self, name: str) -> None:
-        """Crypto-shred ``name``: overwrite and unlink its wrapped key so its data can never be opened."""
+        """Crypto-shred ``name``: leave a tombstone, then overwrite and unlink its wrapped key."""
         _check_name(name)
         path = self._path(name)
         self._cache.pop(name, None)
@@ -177,6 +201,10 @@ class Keyring:
             size = path.stat().st_size
         except FileNotFoundError:
             raise refuse("not_found") from None
+        # The tombstone first: a crash between the two leaves a key that still opens and
+        # a name that can no longer be written to; running erase again finishes the job.
+        stone = json.dumps({"erased_at": round(time.time(), 3)}).encode()
+        atomic_write(self._path(name, ERASED_SUFFIX), stone)
         # Overwriting is best effort on flash (the FTL may keep old pages); the KEK that
         # wrapped any surviving copy should be rotated after shredding on real hardware.
         fd = os.open(path, os.O_WRONLY)
@@ -201,7 +229,7 @@ class Keyring:
         for name in names:
             key = _unwrap(self._kek, name, self._path(name).read_bytes())
             atomic_write(self._path(name, PENDING_SUFFIX), _wrap(new_kek, name, key))
-        atomic_write(self._keys_dir / KEK_FILE, new_kek)
+        self.provider.write_kek(new_kek)
         self._kek = new_kek
         self._finish_rotation()
         log.info("kek rotated", extra={"event": "kek_rotated", "keys": len(names)})
@@ -218,3 +246,9 @@ class Keyring:
             os.replace(staged, self._path(name))
         if pending:
             fsync_dir(self._wrapped_dir)
+
+
+def has_wrapped_keys(data_dir: Path) -> bool:
+    """Whether the data directory holds data sealed under some KEK (not a fresh box)."""
+    wrapped = Path(data_dir) / "keys"
+    return wrapped.is_dir() and any(wrapped.glob("*" + WRAPPED_SUFFIX))

@@ -228,6 +228,8 @@ async def test_verify_clean_journal(tmp_path: Path) -> None:
         "first_bad": None,
         "problems": [],
         "checkpoints": 0,
+        "shredded": 0,
+        "shredded_keys": [],
     }
 
 

@@ -93,7 +93,12 @@ def test_erase_shreds_the_key_file(tmp_path: Path) -> None:
     ring.erase("s1")
     assert not (data / "keys" / "s1.wrapped").exists()
     assert ring.names() == []
-    assert ring.data_key("s1") != old  # a fresh key; the old data can never be opened
+    assert ring.erased("s1") and ring.erased_names() == ["s1"]
+    assert ring.existing_key("s1") is None and ring.journal_key("s1") is None
+    with pytest.raises(PhsError) as reused:
+        ring.data_key("s1")  # never issued again: nothing new is sealed under an erased name
+    assert reused.value.code == "conflict"
+    assert old not in b"".join(p.read_bytes() for p in (data / "keys").iterdir())
     with pytest.raises(PhsError) as refused:
         ring.erase("s2")
     assert refused.value.code == "not_found"
