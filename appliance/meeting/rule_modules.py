@@ -3,6 +3,5 @@ register. Add a line here for a new module (groups, poll series, ...)."""
 
 from __future__ import annotations
 
-from appliance.meeting import floor  # noqa: F401
-
+import appliance.meeting.floor  # noqa: F401
 import appliance.meeting.groups  # noqa: F401

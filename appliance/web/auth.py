@@ -16,6 +16,8 @@ from appliance.meeting.roles import Actor
 
 COOKIE = "phs_token"
 PUBLIC = "public"
+LOCAL = "local"  # routes for `phs devices` / `phs sync` over DATA/run/local.sock only
+LOCAL_ACTOR = Actor("local", "local", frozenset({"local"}))
 SCHEMA_PATH = "/api/schema"
 
 
@@ -36,6 +38,14 @@ def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
     if permission is None:
         raise refuse("forbidden", message_en="route declares no permission")
     if permission == PUBLIC:
+        return
+    if permission == LOCAL:
+        from appliance.web.local import is_local
+
+        if not is_local(connection.scope):  # only `phs devices` on the unix socket, never TCP
+            raise refuse("forbidden", message_en="this route answers only on the local socket")
+        connection.scope["state"]["actor"] = LOCAL_ACTOR
+        connection.scope["state"]["device"] = "local"
         return
     appliance = connection.app.state.appliance
     device, actor = appliance.authenticate(token_of(connection))

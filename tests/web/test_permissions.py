@@ -33,7 +33,7 @@ def concrete(path: str) -> str:
 
 
 def test_every_route_declares_a_known_permission() -> None:
-    known = {"public"} | {p for perms in ROLE_PERMISSIONS.values() for p in perms}
+    known = {"public", "local"} | {p for perms in ROLE_PERMISSIONS.values() for p in perms}
     for method, path, permission in route_table():
         assert permission in known, f"{method} {path} declares {permission!r}"
 
@@ -55,6 +55,8 @@ def test_each_role_gets_exactly_its_routes(hall: Hall, role: str | None) -> None
         code = response.json().get("code") if response.headers.get("content-type", "").startswith("application/json") and response.status_code >= 400 else None
         if permission == "public":
             assert code not in ("not_paired", "forbidden"), (method, path, role, response.text)
+        elif permission == "local":  # `phs devices` on the unix socket only: nobody over TCP
+            assert (response.status_code, code) == (403, "forbidden"), (method, path, role)
         elif role is None:
             assert (response.status_code, code) == (401, "not_paired"), (method, path)
         elif permission in ROLE_PERMISSIONS[role]:

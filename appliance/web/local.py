@@ -1,0 +1,102 @@
+"""The local API's listener: the same app on DATA/run/local.sock, for `phs devices` and `phs sync`.
+
+Requests that arrive here carry a scope marker the permission guard checks for routes
+declaring ``local``; a TCP request cannot set it. The socket file is created mode 0600
+in the data directory's run/ folder (0700), so only the appliance's own user reaches it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from appliance.devices.local_api import local_socket_path
+
+log = logging.getLogger("phs.local")
+
+SCOPE_KEY = "phs_local"
+MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the NUL
+
+
+class LocalOnly:
+    """ASGI wrapper marking every request as local (only ever bound to the unix socket)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Mark HTTP requests local; the lifespan belongs to the TCP server."""
+        if scope["type"] == "lifespan":
+            return
+        scope[SCOPE_KEY] = True
+        await self.app(scope, receive, send)
+
+
+def is_local(scope: Any) -> bool:
+    """Whether a request came over the local socket."""
+    return bool(scope.get(SCOPE_KEY) is True)
+
+
+def socket_for(data_dir: Path) -> Path | None:
+    """Where to listen, or None (logged) when the path is too long for a unix socket."""
+    path = local_socket_path(data_dir)
+    if len(os.fsencode(str(path))) > MAX_SOCKET_PATH:
+        log.warning("data directory path too long for the local socket; local API off", extra={"path": str(path)})
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.exists() or path.is_symlink():
+        path.unlink()  # a stale socket from a killed server; the writer lock says we own the dir
+    return path
+
+
+class _LocalServer(uvicorn.Server):
+    """The socket's server: the TCP server owns the signals and the app's lifespan."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        """Leave SIGTERM/SIGINT to the TCP server, which stops this one first."""
+        yield
+
+
+def run_with_local(server: uvicorn.Server, app: Any, data_dir: Path) -> None:
+    """Run the TCP server and, once it has started (and holds the data directory), the local socket."""
+    asyncio.run(_both(server, app, data_dir))
+
+
+async def _both(server: uvicorn.Server, app: Any, data_dir: Path) -> None:
+    main = asyncio.create_task(server.serve())
+    while not server.started and not main.done():
+        await asyncio.sleep(0.02)
+    path = socket_for(data_dir) if server.started else None
+    if path is None:
+        await main
+        return
+    config = uvicorn.Config(
+        LocalOnly(app), uds=str(path), lifespan="off", log_config=None, access_log=False, timeout_graceful_shutdown=2
+    )
+    local = _LocalServer(config)
+    local_task = asyncio.create_task(local.serve())
+    original = server.shutdown
+
+    async def shutdown(sockets: Any = None) -> None:
+        local.should_exit = True  # stop taking hardware events before the appliance stops
+        await local_task
+        await original(sockets)
+
+    setattr(server, "shutdown", shutdown)  # noqa: B010 - wrap the instance's method
+    while not local.started and not local_task.done():
+        await asyncio.sleep(0.02)
+    if path.exists():
+        os.chmod(path, 0o600)
+        log.info("local API listening", extra={"socket": str(path)})
+    await main
+    if not local_task.done():
+        local.should_exit = True
+        await local_task
