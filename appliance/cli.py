@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(keys.add_parser("status", help="show what is unlocked"))
     scenario = sub.add_parser("scenario", help="rehearsal runner (see SCENARIO.md)", add_help=False)
     scenario.add_argument("rest", nargs=argparse.REMAINDER)
+    provision = sub.add_parser("provision", help="provisioning bundles: keygen, build, inspect, apply (docs/BUNDLE.md)", add_help=False)
+    provision.add_argument("rest", nargs=argparse.REMAINDER)
     docs = sub.add_parser("docs", help="render generated documentation").add_subparsers(dest="action", required=True)
     docs.add_parser("permissions", help="print the permission table as Markdown")
     docs.add_parser("settings", help="print the settings table as Markdown")
@@ -65,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         from appliance.scenario.cli import main as scenario_main
 
         return scenario_main(argv[1:])
+    if argv[:1] == ["provision"]:
+        from provisioning.cli import main as provision_main
+
+        return provision_main(argv[1:])
     args = build_parser().parse_args(argv)
     from appliance.core.logs import setup_logging
 

@@ -5,3 +5,4 @@ from __future__ import annotations
 
 import appliance.meeting.floor  # noqa: F401
 import appliance.meeting.groups  # noqa: F401
+from appliance.meeting import provisioned  # noqa: F401

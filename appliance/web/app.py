@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Litestar, Response, get
 from litestar.config.response_cache import ResponseCacheConfig
+from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect
@@ -18,7 +19,7 @@ from appliance import __version__
 from appliance.core.errors import PhsError
 from appliance.core.settings import Settings
 from appliance.web.auth import PUBLIC, permission_guard
-from appliance.web.controllers import documents, groups, journal, live, polls, session, sitting
+from appliance.web.controllers import documents, groups, journal, live, polls, provisioning, session, sitting
 from appliance.web.controllers import floor as floor_routes
 from appliance.web.controllers import hardware as hardware_routes
 from appliance.web.demo import announce
@@ -85,6 +86,7 @@ ROUTES: list[Any] = [
     *floor_routes.ROUTES,
     *hardware_routes.ROUTES,
     *groups.ROUTES,
+    *provisioning.ROUTES,
 ]
 
 
@@ -127,7 +129,8 @@ def create_app(settings: Settings | None = None, appliance: Appliance | None = N
         html_mode=True,
         opt={"permission": PUBLIC},
         include_in_schema=False,
-        cache_control=None,
+        # Revalidate every load: after a software update a tablet runs the new UI on its next reload.
+        cache_control=CacheControlHeader(no_cache=True),
     )
     return Litestar(
         route_handlers=[*ROUTES, static],

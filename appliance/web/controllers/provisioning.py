@@ -1,0 +1,96 @@
+"""Provisioning bundles and software updates handed over by `phs devices` (or an IT laptop).
+
+These routes belong on the local API (the unix socket `phs devices` talks to). Until the
+server has its local listener they are served over TCP behind ``session.manage`` (the
+secretary), which `phs provision apply --url` uses; see docs/BUNDLE.md. The body of a
+bundle route is the raw ``.phsb`` file. Refusals are ``bundle_*`` errors that say what to
+fix; a refused bundle leaves the journal exactly where it was.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, get, post
+
+from appliance.core.errors import refuse
+from provisioning.box import ProvisioningService
+from provisioning.format import MAX_BUNDLE_BYTES
+
+BODY_LIMIT = MAX_BUNDLE_BYTES + 1024 * 1024
+
+
+def service_of(request: Request[Any, Any, Any]) -> ProvisioningService:
+    """The appliance's provisioning service, made on first use."""
+    state = request.app.state
+    service = getattr(state, "provisioning", None)
+    if service is None:
+        service = ProvisioningService(state.appliance)
+        state.provisioning = service
+    return service
+
+
+async def _bundle_body(request: Request[Any, Any, Any]) -> bytes:
+    data = await request.body()
+    if not data:
+        raise refuse("bundle_invalid", "Không nhận được gói nào.", "No bundle was sent.", reason="empty")
+    return data
+
+
+def _name(request: Request[Any, Any, Any]) -> str:
+    return Path(request.headers.get("x-bundle-name", "bundle.phsb")).name[:200]
+
+
+@get("/api/provisioning", opt={"permission": "view"})
+async def status(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Progress and outcome of the last bundle, the box's and the trusted key's fingerprints."""
+    return service_of(request).describe()
+
+
+@get("/api/provisioning/enrolment", opt={"permission": "session.manage"})
+async def enrolment(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The box's enrol.json (public keys only)."""
+    return service_of(request).enrolment()
+
+
+@post("/api/provisioning/bundles", opt={"permission": "session.manage"}, status_code=200, request_max_body_size=BODY_LIMIT)
+async def apply_bundle(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Verify and apply a provisioning bundle, all or nothing; answers with the receipt."""
+    return await service_of(request).apply(await _bundle_body(request), _name(request))
+
+
+@post("/api/provisioning/rollback", opt={"permission": "session.manage"}, status_code=200)
+async def rollback(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Put the previous bundle's configuration back (once)."""
+    return await service_of(request).rollback()
+
+
+@post("/api/provisioning/updates", opt={"permission": "session.manage"}, status_code=200, request_max_body_size=BODY_LIMIT)
+async def apply_update(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Verify a software update, stage it beside the running version and switch (never mid-sitting)."""
+    import asyncio
+
+    from provisioning.reader import read_bundle
+    from provisioning.updates import stage, switch
+
+    service = service_of(request)
+    root = os.environ.get("PHS_RELEASES_ROOT")
+    if not root:
+        raise refuse("not_supported", "Hộp này không cài bản cập nhật (PHS_RELEASES_ROOT chưa đặt).",
+                     "This machine does not install updates (PHS_RELEASES_ROOT is not set).")
+    state = request.app.state.appliance.state
+    if any(s.status == "open" for s in state.sittings):
+        raise refuse("conflict", "Không cập nhật phần mềm khi phiên họp đang mở.", "No software update while a sitting is open.")
+    trusted = service.trusted()
+    if trusted is None:
+        raise refuse("bundle_untrusted", "Hộp chưa tin cậy khóa nào: hãy nạp gói cấu hình trước.",
+                     "The box trusts no key yet: apply a provisioning bundle first.")
+    bundle = read_bundle(await _bundle_body(request), trusted=trusted)
+    version = await asyncio.to_thread(stage, Path(root), bundle)
+    await asyncio.to_thread(switch, Path(root), version)
+    return {"ok": True, "version": version, "restart": True}
+
+
+ROUTES: list[Any] = [status, enrolment, apply_bundle, rollback, apply_update]
