@@ -58,6 +58,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "The document cannot be read.",
     ),
     "payload_too_large": (413, "Dữ liệu gửi lên quá lớn.", "The upload is too large."),
+    "range_not_satisfiable": (416, "Khoảng byte yêu cầu nằm ngoài tệp.", "The requested byte range is outside the file."),
     "not_supported": (400, "Chức năng chưa được hỗ trợ.", "Not supported yet."),
     "locked": (
         503,

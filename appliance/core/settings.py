@@ -34,6 +34,18 @@ class Settings:
         default_factory=lambda: Path(_default_keys()),
         metadata={"help": "Directory of the key-encryption key file; never inside the data directory."},
     )
+    key_provider: str = field(
+        default="file",
+        metadata={"help": "Where the key-encryption key comes from: file (keys_dir/kek.key), usb (a key stick), tpm2 (not supported yet)."},
+    )
+    key_label: str = field(
+        default="PHS-KEY",
+        metadata={"help": "Filesystem label of the key stick (usb provider); its key is phs/kek.key on the stick."},
+    )
+    key_mount: str = field(
+        default="",
+        metadata={"help": "Fixed directory where the key stick is mounted (usb provider; empty: find it by label)."},
+    )
     host: str = field(default="127.0.0.1", metadata={"help": "Address the web server binds."})
     port: int = field(default=8080, metadata={"help": "Port the web server binds."})
     setup_code: str = field(

@@ -18,6 +18,7 @@ from appliance.meeting import events as ev
 from appliance.meeting.model import SessionState, Sitting, quorum_needed
 from appliance.meeting.polls import make_spec, normalize_ballot, tally
 from appliance.meeting.roles import ROLES, Actor
+from appliance.meeting.sitting_record import clock_jump
 
 ACCESS_LEVELS = ("public", "delegates", "confidential")
 
@@ -236,7 +237,9 @@ def _open(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -
     confirmed = args.get("confirmed_wall")
     if confirmed is not None and not isinstance(confirmed, int | float):
         raise refuse("invalid")
-    return [ev.SittingOpened(sitting.id, now.wall, now.mono, float(confirmed) if confirmed is not None else None)]
+    wall = float(confirmed) if confirmed is not None else None
+    # A confirmed time far from the box's clock is recorded beside it, never applied to it.
+    return [ev.SittingOpened(sitting.id, now.wall, now.mono, wall), *clock_jump(sitting.id, wall, now)]
 
 
 @handles("close_sitting", "sitting.manage")

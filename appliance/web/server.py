@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import uvicorn
 
@@ -14,7 +15,12 @@ log = logging.getLogger("phs.server")
 def serve(settings: Settings) -> int:
     """Run the web server in the foreground until SIGINT/SIGTERM."""
     from appliance.web.app import create_app
+    from appliance.web.locked import preflight
 
+    problem = preflight(settings)
+    if problem is not None:  # refuse before anything opens the data directory
+        sys.stderr.write(problem)
+        return 2
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -28,9 +34,7 @@ def serve(settings: Settings) -> int:
         ws_max_size=64 * 1024,  # live-channel messages are tiny; a 5 MB frame is an attack
     )
     server = uvicorn.Server(config)
-    from appliance.web.local import run_with_local
-
-    run_with_local(server, app, settings.data_dir)  # TCP, then DATA/run/local.sock
+    server.run()
     return 0 if server.started else 1
 
 

@@ -14,7 +14,6 @@ import json
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,8 @@ from appliance.store.journal import Journal
 from appliance.store.keys import Keyring
 from appliance.store.snapshots import Snapshots
 from appliance.web.live import LiveHub
+from appliance.web.locked import unlock
+from appliance.web.records import record_key
 
 log = logging.getLogger("phs.service")
 
@@ -63,18 +64,25 @@ class Appliance:
         self._since_snapshot = 0
         self.started = False
         self.demo_codes: dict[str, str] = {}
-        # Told of every published change (the floor timer, the hardware board): appliance/web/hall.py
-        self.listeners: list[Callable[[int, list[Event]], None]] = []
         self._ballot_lock = asyncio.Lock()
         self._lock_file: Any = None
+        self.locked = False  # no key yet (key stick out): see appliance/web/locked.py
+        self.unlocker: asyncio.Task[None] | None = None
 
     # -- life cycle ---------------------------------------------------------------
     async def start(self) -> None:
-        """Unlock keys, open the journal, restore the newest snapshot and replay the rest."""
+        """Lock the data directory and unlock the keys; without the key stick the box waits, locked."""
         data = self.settings.data_dir
         data.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock_data_dir(data)
-        self.keyring = Keyring.open(self.settings.keys_dir, data, create=True)
+        keyring = await unlock(self)  # None: locked; a poller calls open_store once the key appears
+        if keyring is not None:
+            await self.open_store(keyring)
+
+    async def open_store(self, keyring: Keyring) -> None:
+        """Open the journal, restore the newest snapshot and replay the rest."""
+        data = self.settings.data_dir
+        self.keyring = keyring
         key = self.keyring.data_key("session")
         self.blobs = BlobStore(data / "blobs", self.keyring.data_key("blobs"), self.keyring.mac_key("blobs"))
         self.snapshots = Snapshots(data / "snapshots", key)
@@ -85,7 +93,7 @@ class Appliance:
         if snap is not None and snap[1].get("version") == STATE_VERSION:
             after, body = snap
             self.state = SessionState.model_validate(body)
-        self.journal = await Journal.open(data / "journal", key, identity=self.keyring.identity(), verify_from=after)
+        self.journal = await Journal.open(data / "journal", key, keys=self.keyring.journal_key, identity=self.keyring.identity(), verify_from=after)
         replayed = 0
         for position, record in self.journal.records(after=after):
             self._replay(position, record)
@@ -124,6 +132,8 @@ class Appliance:
 
     async def stop(self) -> None:
         """Snapshot and close the journal."""
+        if self.unlocker is not None:
+            self.unlocker.cancel()
         if not self.started:
             return
         from appliance.documents import shutdown_pool
@@ -223,7 +233,7 @@ class Appliance:
                     apply(probe, e, self.state.position + 1)
             except (ValueError, TypeError, KeyError) as err:
                 raise refuse("invalid", message_en=f"cannot apply: {type(err).__name__}") from None
-        position, durable = self.journal.submit(record)
+        position, durable = self.journal.submit(record, key_name=record_key(self.state, command))
         for e in events:
             apply(self.state, e, position)
         if secret is not None:
@@ -233,8 +243,6 @@ class Appliance:
                 await asyncio.to_thread(self.ballots.cast, poll_id, secret)
         await durable
         self.hub.publish(position, events)
-        for listener in self.listeners:
-            listener(position, events)
         self._since_snapshot += 1
         if self._since_snapshot >= self.settings.snapshot_every:
             self._since_snapshot = 0

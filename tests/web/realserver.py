@@ -37,13 +37,16 @@ class Driver:
     def h(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
-    async def setup(self, names: list[str], body: str = "HĐND phường Thử nghiệm") -> None:
+    async def setup(self, names: list[str], body: str = "HĐND phường Thử nghiệm", sittings: list[str] | None = None) -> None:
         """Pair a secretary, create the body (delegate 1 chairs) and pair every delegate."""
         await self.server.start()
         async with self.client() as c:
             r = await c.post("/api/pair", json={"code": self.server.setup_code})
             self.tokens["secretary"] = r.json()["token"]
-            await c.post("/api/setup", json={"body": body, "session": "Kỳ họp thứ nhất"}, headers=self.h("secretary"))
+            plan: dict[str, Any] = {"body": body, "session": "Kỳ họp thứ nhất"}
+            if sittings:
+                plan["sittings"] = sittings
+            await c.post("/api/setup", json=plan, headers=self.h("secretary"))
             rows: list[dict[str, Any]] = [
                 {"name": n, "role": "chair" if i == 0 else "delegate", "seat": i + 1} for i, n in enumerate(names)
             ]

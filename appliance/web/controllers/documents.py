@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -9,10 +10,11 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
-from appliance.core.errors import refuse
+from appliance.core.errors import PhsError, refuse
 from appliance.meeting.model import DocumentMeta
 from appliance.meeting.views import document_view, may_read
 from appliance.web.auth import actor_of, device_of
+from appliance.web.ranges import byte_range
 
 MAX_UPLOAD = 200 * 1024 * 1024
 
@@ -52,9 +54,21 @@ async def page_image(request: Request[Any, Any, Any], doc_id: str, n: int, size:
     headers = {"Cache-Control": "private, max-age=31536000, immutable", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
         return Response(b"", status_code=304, headers=headers)
-    data = request.app.state.appliance.blobs.get(blob_id)
-    media = "image/webp" if data[:4] == b"RIFF" else ("image/png" if data[:4] == b"\x89PNG" else "image/jpeg")
-    return Response(data, media_type=media, headers=headers)
+    store = request.app.state.appliance.blobs
+    total = store.size(blob_id)
+    head = store.get_range(blob_id, 0, 4)
+    media = "image/webp" if head == b"RIFF" else ("image/png" if head == b"\x89PNG" else "image/jpeg")
+    headers["Accept-Ranges"] = "bytes"
+    try:
+        span = byte_range(request.headers.get("range"), request.headers.get("if-range"), etag, total)
+    except PhsError as err:
+        body = json.dumps(err.to_dict(), ensure_ascii=False).encode()
+        return Response(body, status_code=err.status, media_type="application/json", headers={"Content-Range": f"bytes */{total}"})
+    if span is None:
+        return Response(store.get(blob_id), media_type=media, headers=headers)
+    start, end = span  # a resumed download: only the chunks it touches are decrypted
+    headers["Content-Range"] = f"bytes {start}-{end - 1}/{total}"
+    return Response(store.get_range(blob_id, start, end), status_code=206, media_type=media, headers=headers)
 
 
 @post(

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import Any
 
 from litestar import Request, get
 
-from appliance.store.verify import verify_journal
+from appliance.web.records import verify_data_dir
 
 
 @get("/api/journal/verify", opt={"permission": "journal.verify"})
 async def verify(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Check seals, chain and checkpoints of the running journal."""
+    """Check seals, chain and checkpoints of the running journal; erased sittings count as shredded."""
     appliance = request.app.state.appliance
-    key = appliance.keyring.data_key("session")
-    report = await asyncio.to_thread(
-        verify_journal, appliance.settings.data_dir / "journal", key, public_key=appliance.keyring.identity_public()
-    )
-    body = dataclasses.asdict(report)
-    return {"ok": body.get("ok"), "records": body.get("records"), "first_bad": body.get("first_bad"), "problems": body.get("problems", [])}
+    report = await asyncio.to_thread(verify_data_dir, appliance.keyring, appliance.settings.data_dir)
+    return {
+        "ok": report.ok,
+        "records": report.records,
+        "first_bad": report.first_bad,
+        "problems": report.problems,
+        "shredded": report.shredded,
+    }
