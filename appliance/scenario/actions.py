@@ -53,10 +53,10 @@ ACTIONS: dict[str, ActionSpec] = {
     "vote": ActionSpec({"poll": "str", "answer": "str", "answers": "answers"}, frozenset({"poll"})),
     "close_poll": ActionSpec({"poll": "str"}, frozenset({"poll"})),
     "open_document": ActionSpec({"doc": "doc", "page": "int"}, frozenset({"doc"})),
+    "set_mic_mode": ActionSpec({"mode": "str", "max_open": "int"}, frozenset({"mode"})),
     "restart": ActionSpec({"hard": "bool"}, needs_actor=False),
     "sleep": ActionSpec({"s": "number"}, frozenset({"s"}), needs_actor=False),
     # Not in this release of the appliance: refused before anything starts.
-    "set_mic_mode": ActionSpec({"mode": "str", "max_open": "int"}, supported=False),
     "upload_document": ActionSpec({"item": "int", "file": "str", "access": "str"}, supported=False),
     "annotate": ActionSpec({"doc": "doc", "page": "int", "text": "str"}, supported=False),
     "present_page": ActionSpec({"doc": "doc", "page": "int"}, supported=False),

@@ -63,6 +63,8 @@ def request_for(play: Play, step: Step) -> Request:
         target = args["to"]
         to = target if isinstance(target, str) else play.cast.participant_id(target)
         return "POST", f"/api/floor/{action.split('_')[0]}", {"to": to}, None
+    if action == "set_mic_mode":
+        return "POST", "/api/floor/mic-mode", {k: args[k] for k in ("mode", "max_open") if k in args}, None
     if action == "open_poll":
         body = {k: v for k, v in args.items() if k != "poll"}
         return "POST", "/api/polls", body, None

@@ -20,6 +20,8 @@ from appliance.core.errors import PhsError
 from appliance.core.settings import Settings
 from appliance.web.auth import PUBLIC, permission_guard
 from appliance.web.controllers import documents, groups, journal, live, polls, provisioning, session, sitting
+from appliance.web.controllers import floor as floor_routes
+from appliance.web.controllers import hardware as hardware_routes
 from appliance.web.demo import announce
 from appliance.web.errors import (
     http_error_response,
@@ -27,6 +29,7 @@ from appliance.web.errors import (
     phs_error_response,
     recursion_error_response,
 )
+from appliance.web.hall import install as install_hall
 from appliance.web.locked import locked_middleware
 from appliance.web.service import Appliance
 
@@ -81,6 +84,8 @@ ROUTES: list[Any] = [
     documents.upload_document,
     journal.verify,
     live.live,
+    *floor_routes.ROUTES,
+    *hardware_routes.ROUTES,
     *groups.ROUTES,
     *provisioning.ROUTES,
 ]
@@ -107,6 +112,7 @@ def create_app(settings: Settings | None = None, appliance: Appliance | None = N
     """Build the app around one ``Appliance`` (the single writer of the data directory)."""
     settings = settings or Settings.from_env()
     appliance = appliance or Appliance(settings)
+    install_hall(appliance)  # the floor timer and the hardware board hear every change
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -34,7 +34,9 @@ def serve(settings: Settings) -> int:
         ws_max_size=64 * 1024,  # live-channel messages are tiny; a 5 MB frame is an attack
     )
     server = uvicorn.Server(config)
-    server.run()
+    from appliance.web.local import run_with_local
+
+    run_with_local(server, app, settings.data_dir)  # TCP, then DATA/run/local.sock
     return 0 if server.started else 1
 
 

@@ -14,6 +14,7 @@ import json
 import logging
 import secrets
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,8 @@ class Appliance:
         self._since_snapshot = 0
         self.started = False
         self.demo_codes: dict[str, str] = {}
+        # Told of every published change (the floor timer, the hardware board): appliance/web/hall.py
+        self.listeners: list[Callable[[int, list[Event]], None]] = []
         self._ballot_lock = asyncio.Lock()
         self._lock_file: Any = None
         self.locked = False  # no key yet (key stick out): see appliance/web/locked.py
@@ -243,6 +246,8 @@ class Appliance:
                 await asyncio.to_thread(self.ballots.cast, poll_id, secret)
         await durable
         self.hub.publish(position, events)
+        for listener in self.listeners:
+            listener(position, events)
         self._since_snapshot += 1
         if self._since_snapshot >= self.settings.snapshot_every:
             self._since_snapshot = 0

@@ -90,7 +90,7 @@ def test_an_unquoted_document_reference_is_a_file_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "action", ["set_mic_mode", "annotate", "present_page", "post", "upload_document"]
+    "action", ["annotate", "present_page", "post", "upload_document"]
 )
 def test_unsupported_actions_are_refused_with_their_line(tmp_path: Path, action: str) -> None:
     err = error_of(
@@ -106,7 +106,7 @@ def test_unsupported_actions_are_refused_with_their_line(tmp_path: Path, action:
 def test_unsupported_action_exits_2_before_any_appliance_starts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write(tmp_path, HEAD + "  - {as: chair, do: set_mic_mode, mode: open}\n")
+    path = write(tmp_path, HEAD + "  - {as: chair, do: present_page, doc: \"1.1\", page: 1}\n")
     assert main(["run", str(path), "--json"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
