@@ -53,6 +53,10 @@ ACTIONS: dict[str, ActionSpec] = {
     "vote": ActionSpec({"poll": "str", "answer": "str", "answers": "answers"}, frozenset({"poll"})),
     "close_poll": ActionSpec({"poll": "str"}, frozenset({"poll"})),
     "open_document": ActionSpec({"doc": "doc", "page": "int"}, frozenset({"doc"})),
+    "post": ActionSpec({"group": "str", "text": "str"}, frozenset({"group", "text"})),
+    # Extensions: the chair (or secretary) ends and resumes a group's discussion.
+    "close_group": ActionSpec({"group": "str"}, frozenset({"group"})),
+    "reopen_group": ActionSpec({"group": "str", "duration_s": "number"}, frozenset({"group"})),
     "set_mic_mode": ActionSpec({"mode": "str", "max_open": "int"}, frozenset({"mode"})),
     "restart": ActionSpec({"hard": "bool"}, needs_actor=False),
     "sleep": ActionSpec({"s": "number"}, frozenset({"s"}), needs_actor=False),
@@ -60,7 +64,6 @@ ACTIONS: dict[str, ActionSpec] = {
     "upload_document": ActionSpec({"item": "int", "file": "str", "access": "str"}, supported=False),
     "annotate": ActionSpec({"doc": "doc", "page": "int", "text": "str"}, supported=False),
     "present_page": ActionSpec({"doc": "doc", "page": "int"}, supported=False),
-    "post": ActionSpec({"group": "str", "text": "str"}, supported=False),
 }
 
 # Keys every action step may carry besides its own. `expect` on an action step is an
@@ -85,15 +88,16 @@ EXPECT_KEYS: dict[str, tuple[str, bool]] = {
     "pages": ("int", True),
     "visible_documents": ("int", True),
     "journal_verifies": ("bool", True),
-    "group": ("str", False),
-    "messages": ("int", False),
+    "group": ("str", True),
+    "messages": ("int", True),
 }
 POLL_KEYS = frozenset({"counts", "passed", "elected", "flags", "turnout", "shares"})
 VOLATILE_KEYS = frozenset({"speaking", "queue", "mics_open", "turnout", "counts", "present"})
 NEEDS_ACTOR = frozenset({"document", "pages", "visible_documents"})
 
 SETUP_KEYS = frozenset({"body", "delegates", "guests", "agenda", "groups"})
-UNSUPPORTED_SETUP = frozenset({"groups"})
+UNSUPPORTED_SETUP: frozenset[str] = frozenset()
+GROUP_KEYS = frozenset({"id", "name", "members", "convener"})
 AGENDA_KEYS = frozenset({"title", "documents", "access"})
 SUPPORTED_ACCESS = frozenset({"public", "delegates"})
 TOP_KEYS = frozenset({"name", "setup", "steps"})

@@ -17,7 +17,7 @@ from .actors import Person
 from .client import Reply
 from .model import Step
 from .session import label
-from .steps import Play, Verdict, doc_id, poll_id
+from .steps import Play, Verdict, doc_id, group_id, poll_id
 
 SETTLE_S = 2.0
 STATE_KEYS = frozenset({"present", "quorum", "speaking", "queue", "mics_open"})
@@ -115,6 +115,14 @@ async def read(play: Play, step: Step) -> tuple[dict[str, Any], list[str]]:
         body = await get("/api/documents", "the documents")
         if body is not None:
             found["visible_documents"] = len(body.get("documents") or [])
+    if "group" in expected:
+        reply = await play.api.call("GET", f"/api/groups/{group_id(play, expected['group'])}/messages", token)
+        if reply.ok and isinstance(reply.body, dict):
+            found["group"], found["messages"] = expected["group"], reply.body.get("count")
+        elif reply.code == "forbidden":  # a non-member sees none of a group's messages
+            found["group"], found["messages"] = expected["group"], 0
+        else:
+            problems.append(f"reading group {expected['group']} as {label(actor)}: {reply.code} ({reply.message()})")
     if "journal_verifies" in expected:
         body = await get("/api/journal/verify", "the journal check")
         if body is not None:

@@ -18,6 +18,7 @@ from .actions import (
     ACTIONS,
     AGENDA_KEYS,
     EXPECT_KEYS,
+    GROUP_KEYS,
     NEEDS_ACTOR,
     POLL_KEYS,
     SETUP_KEYS,
@@ -58,14 +59,25 @@ class AgendaItem:
 
 
 @dataclass(frozen=True)
+class GroupSpec:
+    """A discussion group formed before step 1: its id in the file, name, members, convener."""
+
+    id: str
+    name: str
+    members: tuple[Person, ...]
+    convener: Person | None = None
+
+
+@dataclass(frozen=True)
 class Setup:
-    """The body, its delegates (names when a list file was given) and guests."""
+    """The body, its delegates (names when a list file was given), guests and groups."""
 
     body: str | None
     delegates: int
     delegate_names: tuple[str, ...] | None
     guests: int
     agenda: tuple[AgendaItem, ...]
+    groups: tuple[GroupSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,16 +144,49 @@ def _setup(src: Source, node: yaml.Node) -> Setup:
         count = integer(src, value, "setup.delegates", minimum=1)
     body = text(src, fields["body"][1], "setup.body") if "body" in fields else None
     guests = integer(src, fields["guests"][1], "setup.guests") if "guests" in fields else 0
+    groups: tuple[GroupSpec, ...] = ()
+    if "groups" in fields:
+        groups = _groups(src, fields["groups"][1], Setup(body, count, names, guests, ()))
+    known = {g.id for g in groups}
     agenda: tuple[AgendaItem, ...] = ()
     if "agenda" in fields:
         agenda = tuple(
-            _agenda_item(src, item, n)
+            _agenda_item(src, item, n, known)
             for n, item in enumerate(sequence(src, fields["agenda"][1], "setup.agenda"), 1)
         )
-    return Setup(body, count, names, guests, agenda)
+    return Setup(body, count, names, guests, agenda, groups)
 
 
-def _agenda_item(src: Source, node: yaml.Node, n: int) -> AgendaItem:
+def _groups(src: Source, node: yaml.Node, setup: Setup) -> tuple[GroupSpec, ...]:
+    """``groups: [{id, name, members: "delegates 1-10" or a list}]``; members are delegates."""
+    out: list[GroupSpec] = []
+    for n, item in enumerate(sequence(src, node, "setup.groups"), 1):
+        where = f"setup.groups {n}"
+        fields = mapping(src, item, where)
+        check_keys(src, fields, GROUP_KEYS, where)
+        for key in ("id", "name", "members"):
+            if key not in fields:
+                raise src.error(item, f"{where} needs '{key}'")
+        gid = text(src, fields["id"][1], f"{where}.id")
+        if gid in {g.id for g in out} or gid in ("public", "delegates", "confidential"):
+            raise src.error(fields["id"][1], f"{where}.id '{gid}' is taken")
+        value = fields["members"][1]
+        if isinstance(value, yaml.SequenceNode):
+            members = tuple(p for m in value.value for p in _people(src, m, f"{where}.members", setup))
+        else:
+            members = _people(src, value, f"{where}.members", setup)
+        if not members or any(p.kind != "delegate" for p in members) or len(set(members)) != len(members):
+            raise src.error(value, f"{where}.members must name delegates, each once")
+        convener = None
+        if "convener" in fields:
+            convener = _person(src, fields["convener"][1], text(src, fields["convener"][1], where), where, setup)
+            if convener not in members:
+                raise src.error(fields["convener"][1], f"{where}.convener must be one of its members")
+        out.append(GroupSpec(gid, text(src, fields["name"][1], f"{where}.name"), members, convener))
+    return tuple(out)
+
+
+def _agenda_item(src: Source, node: yaml.Node, n: int, groups: set[str]) -> AgendaItem:
     where = f"agenda item {n}"
     fields = mapping(src, node, where)
     check_keys(src, fields, AGENDA_KEYS, where)
@@ -158,8 +203,8 @@ def _agenda_item(src: Source, node: yaml.Node, n: int) -> AgendaItem:
     access = None
     if "access" in fields:
         access = text(src, fields["access"][1], f"{where}.access")
-        if access not in SUPPORTED_ACCESS:
-            raise src.error(fields["access"][1], unsupported(f"access '{access}' (groups)"))
+        if access not in SUPPORTED_ACCESS and access not in groups:
+            raise src.error(fields["access"][1], f"{where}.access must be public, delegates or a group id of setup.groups")
     return AgendaItem(title, tuple(documents), access)
 
 
@@ -334,4 +379,6 @@ def _expect(
             raise src.error(key_node, f"{where}: '{key}' needs 'as' (seen by whom)")
     if ("document" in fields) != ("pages" in fields):
         raise src.error(node, f"{where}: 'document' and 'pages' go together")
+    if ("group" in fields) != ("messages" in fields):
+        raise src.error(node, f"{where}: 'group' and 'messages' go together")
     return result

@@ -47,6 +47,7 @@ class Cast:
 
     members: dict[Person, Member] = field(default_factory=dict)
     by_id: dict[str, Person] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)  # the file's group id -> the appliance's
 
     def add(self, person: Person, participant_id: str | None, token: str | None) -> None:
         """Record one participant (a stranger has neither id nor token)."""
@@ -126,7 +127,8 @@ async def prepare(
     if len(listed) != len(roles):
         raise SetupFailed("adding participants", Reply(200, created, b"wrong count"))
     ids = [(person, p["id"]) for (person, _), p in zip(roles, listed, strict=True)]
-    documents = await _agenda(api, scn, secretary)
+    cast.groups = await _groups(api, scn, secretary, dict(ids))
+    documents = await _agenda(api, scn, secretary, cast.groups)
     gate = asyncio.Semaphore(PAIRING_PARALLEL)
     tokens = await asyncio.gather(*(_pair(api, secretary, pid, gate) for _, pid in ids))
     for (person, pid), token in zip(ids, tokens, strict=True):
@@ -134,7 +136,21 @@ async def prepare(
     return cast, documents
 
 
-async def _agenda(api: Api, scn: Scenario, secretary: str) -> dict[str, str]:
+async def _groups(api: Api, scn: Scenario, secretary: str, ids: dict[Person, str]) -> dict[str, str]:
+    """Discussion groups, formed by hand as the secretary would; returns {file id: appliance id}."""
+    if not scn.setup.groups:
+        return {}
+    rows = [
+        {"name": g.name, "members": [ids[p] for p in g.members],
+         **({"convener": ids[g.convener]} if g.convener else {})}
+        for g in scn.setup.groups
+    ]
+    made = await _checked(api.call("POST", "/api/groups", secretary, json={"mode": "manual", "groups": rows}),
+                          "forming the discussion groups")
+    return {g.id: str(m["id"]) for g, m in zip(scn.setup.groups, made.get("groups", []), strict=True)}
+
+
+async def _agenda(api: Api, scn: Scenario, secretary: str, groups: dict[str, str]) -> dict[str, str]:
     """Agenda items and their documents; returns {"1.2": document id}."""
     documents: dict[str, str] = {}
     for n, item in enumerate(scn.setup.agenda, start=1):
@@ -146,7 +162,7 @@ async def _agenda(api: Api, scn: Scenario, secretary: str) -> dict[str, str]:
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             form = {"item": str(n)}
             if item.access:
-                form["access"] = item.access
+                form["access"] = f"group:{groups[item.access]}" if item.access in groups else item.access
             answer = await _checked(
                 api.call(
                     "POST",

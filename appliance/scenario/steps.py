@@ -77,7 +77,17 @@ def request_for(play: Play, step: Step) -> Request:
         doc = doc_id(play, args["doc"])
         page = args.get("page", 1)
         return "GET", f"/api/documents/{doc}/pages/{page}", None, {"size": "tablet"}
+    if action == "post":
+        return "POST", f"/api/groups/{group_id(play, args['group'])}/messages", {"text": args["text"]}, None
+    if action in ("close_group", "reopen_group"):
+        body = {"duration_s": args["duration_s"]} if "duration_s" in args else {}
+        return "POST", f"/api/groups/{group_id(play, args['group'])}/{action.split('_')[0]}", body, None
     raise ValueError(f"no request for action {action!r}")
+
+
+def group_id(play: Play, local: str) -> str:
+    """The appliance's id of the group the file calls ``local``; an id nobody has otherwise."""
+    return play.cast.groups.get(local, f"missing-group-{local}")
 
 
 def poll_id(play: Play, local: str) -> str:

@@ -90,7 +90,7 @@ def test_an_unquoted_document_reference_is_a_file_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "action", ["annotate", "present_page", "post", "upload_document"]
+    "action", ["annotate", "present_page", "upload_document"]
 )
 def test_unsupported_actions_are_refused_with_their_line(tmp_path: Path, action: str) -> None:
     err = error_of(
@@ -111,28 +111,6 @@ def test_unsupported_action_exits_2_before_any_appliance_starts(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert f"{path}:5:" in captured.err and "not yet supported" in captured.err
-
-
-def test_groups_in_setup_are_not_yet_supported(tmp_path: Path) -> None:
-    err = error_of(
-        write(
-            tmp_path,
-            """\
-name: t
-setup:
-  delegates: 5
-  groups:
-    - {id: to1, name: "Tổ 1", members: "delegates 1-3"}
-steps: []
-""",
-        )
-    )
-    assert err.line == 4 and "setup.groups" in err.message and "chưa hỗ trợ" in err.message
-
-
-def test_group_expectations_are_not_yet_supported(tmp_path: Path) -> None:
-    err = error_of(write(tmp_path, HEAD + "  - {as: chair, expect: {group: to1, messages: 2}}\n"))
-    assert err.line == 5 and "group" in err.message and "chưa hỗ trợ" in err.message
 
 
 def test_unknown_action_lists_the_known_ones(tmp_path: Path) -> None:
