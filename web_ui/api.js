@@ -47,10 +47,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Call the API. `body` is JSON unless it is a FormData (multipart upload).
  * Resolves with the parsed JSON; rejects with ApiError.
  */
-export async function api(method, path, body = undefined) {
+export async function api(method, path, body = undefined, key = undefined) {
   const headers = { Accept: "application/json" };
   const init = { method, headers, credentials: "same-origin", cache: "no-store" };
-  if (method !== "GET") headers["Idempotency-Key"] = newKey();
+  // `key`: a caller's own stable key (an outbox resending across reloads and Wi-Fi drops).
+  if (method !== "GET") headers["Idempotency-Key"] = key || newKey();
   if (body instanceof FormData) init.body = body;
   else if (body !== undefined) {
     headers["Content-Type"] = "application/json";

@@ -4,6 +4,7 @@ import {
   $, boot, bodyTotal, el, fill, formatDuration, isDelegateRole, lastClosedPoll, openPoll, personName, roleLabel, run,
   sittingStatusLabel,
 } from "./app.js";
+import { renderGroupsChair } from "./groups_chair.js";
 import { getLang, t } from "./i18n.js";
 import { methodLabel, pollProgress, resultCard } from "./result.js";
 import { votePanel } from "./vote.js";
@@ -226,6 +227,7 @@ function render(state, me) {
   renderAgenda(state);
   renderFloor(state);
   renderPoll(state, me);
+  renderGroupsChair(state);
   if (openPoll(state)) fill($("#result-slot"));
 }
 

@@ -4,6 +4,7 @@ import {
   $, boot, currentItem, el, fill, lastClosedPoll, openPoll, personName, run, sittingStatusLabel,
 } from "./app.js";
 import { DocViewer } from "./docs.js";
+import { renderGroups } from "./groups.js";
 import { t } from "./i18n.js";
 import { resultCard } from "./result.js";
 import { votePanel } from "./vote.js";
@@ -152,6 +153,18 @@ function render(state, me) {
   renderFloor(state, me);
   renderDocs(state);
   renderOverlay(state, me);
+  renderGroups(state, me, { currentPage: () => (viewer.docId ? { doc: viewer.docId, page: viewer.page } : null), openPage });
+}
+
+/** A group message points at a page: show that document's item, then the page. */
+function openPage(doc, page) {
+  const item = (latest.state.agenda || []).find((it) => (it.documents || []).includes(doc));
+  if (!item) return;
+  browsing = item.n;
+  render(latest.state, latest.me);
+  viewer.docId = doc;
+  viewer.page = Math.max(1, Math.min(viewer.doc()?.pages || 1, page));
+  viewer.render();
 }
 
 $("#check-in").addEventListener("click", (e) => run(e.currentTarget, () => post("/api/attendance/check-in", {})));

@@ -4,6 +4,7 @@ import { serverNow } from "./api.js";
 import {
   $, boot, currentItem, el, fill, formatDuration, lastClosedPoll, openPoll, personName, sittingStatusLabel,
 } from "./app.js";
+import { conclusionsStage } from "./groups_chair.js";
 import { getLang, t } from "./i18n.js";
 import { methodLabel, pollProgress, resultCard } from "./result.js";
 
@@ -42,6 +43,11 @@ function renderStage(state) {
           el("span", { class: `method-badge method-${poll.method}`, text: methodLabel(poll) })),
         el("h2", { class: "display-question", text: poll.question }),
         pollProgress(state, poll)));
+    return;
+  }
+  const conclusions = conclusionsStage(state); // the chair presents the groups' conclusions
+  if (conclusions) {
+    fill(stage, conclusions);
     return;
   }
   const closed = lastClosedPoll(state);

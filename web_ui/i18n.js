@@ -415,6 +415,11 @@ export function setLang(lang) {
   document.documentElement.lang = getLang();
 }
 
+/** Feature modules add their strings ({vi: {...}, en: {...}}), Vietnamese first. */
+export function addStrings(extra) {
+  for (const lang of ["vi", "en"]) Object.assign(STRINGS[lang], extra[lang] || {});
+}
+
 /** Translate `key`, filling `{slot}`s from params. Unknown keys show themselves. */
 export function t(key, params = {}) {
   const lang = getLang();
