@@ -15,8 +15,7 @@ from appliance.core.errors import refuse
 from appliance.core.events import Event
 from appliance.core.text import nfc
 from appliance.meeting import events as ev
-from appliance.meeting.model import SessionState, Sitting, quorum_needed
-from appliance.meeting.polls import make_spec, normalize_ballot, tally
+from appliance.meeting.model import SessionState, Sitting
 from appliance.meeting.roles import ROLES, Actor
 from appliance.meeting.sitting_record import clock_jump
 
@@ -248,9 +247,11 @@ def _close(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) 
     out: list[Event] = []
     for entry in list(state.floor.speaking):
         out.append(ev.FloorEnded(entry.participant_id, now.wall, round(now.mono - entry.mono, 3)))
+    from appliance.meeting.poll_commands import close_events  # a feature module that imports us
+
     for poll in state.polls.values():
         if poll.status == "open":
-            out.append(_close_event(state, poll.id, now))
+            out += close_events(state, poll.id, now)
     out.append(ev.SittingClosed(sitting.id, now.wall))
     return out
 
@@ -292,121 +293,6 @@ def _start_item(state: SessionState, actor: Actor, args: dict[str, Any], now: St
     if not isinstance(item, int) or isinstance(item, bool) or not 1 <= item <= len(state.agenda):
         raise refuse("not_found", "Không có mục chương trình này.", "No such agenda item.")
     return [ev.ItemStarted(sitting.id, item, now.wall)]
-
-
-# -- polls ---------------------------------------------------------------------
-
-
-@handles("open_poll", "poll.manage")
-def _open_poll(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
-    sitting = _open_sitting(state)
-    total = state.total_delegates()
-    if state.present_delegates() < quorum_needed(total) or total == 0:
-        raise refuse("no_quorum", present=state.present_delegates(), needed=quorum_needed(total))
-    poll_id = str(args["poll_id"])
-    answers = args.get("answers") or []
-    spec = make_spec(
-        poll_id,
-        _text(args, "question", limit=1000),
-        str(args.get("method", "public")),
-        list(answers) if isinstance(answers, list) else answers,
-        args.get("rule"),
-        kind=args.get("kind"),
-        candidates=args.get("candidates"),
-        choose=args.get("choose"),
-        allow_correction=bool(args.get("allow_correction", False)),
-    )
-    duration = args.get("duration_s")
-    if duration is not None and (not isinstance(duration, int | float) or not 1 <= duration <= 3600):
-        raise refuse("invalid", "Thời gian biểu quyết không hợp lệ.", "duration_s must be 1..3600.")
-    closes_at = now.wall + float(duration) if duration else None
-    return [ev.PollOpened(poll_id, sitting.id, sitting.current_item, spec_to_dict(spec), now.wall, closes_at)]
-
-
-def spec_to_dict(spec: Any) -> dict[str, Any]:
-    """A PollSpec as JSON."""
-    import dataclasses
-
-    data = dataclasses.asdict(spec)
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
-
-
-def spec_from_dict(data: dict[str, Any]) -> Any:
-    """Rebuild a PollSpec from its JSON form."""
-    return make_spec(
-        data["id"],
-        data["question"],
-        data["method"],
-        list(data["answers"]),
-        data.get("rule"),
-        kind=data.get("kind"),
-        candidates=list(data.get("candidates") or []) or None,
-        choose=data.get("choose"),
-        allow_correction=bool(data.get("allow_correction", False)),
-    )
-
-
-@handles("vote", "poll.vote")
-def _vote(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
-    pid = _delegate_actor(state, actor)
-    poll = state.polls.get(str(args.get("poll_id")))
-    if poll is None:
-        raise refuse("not_found", "Không có lượt biểu quyết này.", "No such poll.")
-    if poll.status != "open" or (poll.closes_at is not None and now.wall >= poll.closes_at):
-        raise refuse("poll_closed")
-    sitting = state.sitting()
-    if sitting is None or pid not in sitting.present:
-        raise refuse("not_present")
-    if pid in poll.voters:
-        raise refuse("already_voted")
-    spec = spec_from_dict(poll.spec)
-    choice = normalize_ballot(spec, args.get("answer"), args.get("answers"))
-    public = spec.method == "public"
-    return [ev.BallotCast(poll.id, pid, choice if public else None)]
-
-
-def secret_choice(state: SessionState, args: dict[str, Any]) -> Any:
-    """The normalized choice of a secret ballot, which goes to the ballot box, never the journal."""
-    poll = state.polls[str(args["poll_id"])]
-    return normalize_ballot(spec_from_dict(poll.spec), args.get("answer"), args.get("answers"))
-
-
-@handles("close_poll", "poll.manage")
-def _close_poll(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
-    poll = state.polls.get(str(args.get("poll_id")))
-    if poll is None:
-        raise refuse("not_found", "Không có lượt biểu quyết này.", "No such poll.")
-    if poll.status != "open":
-        raise refuse("poll_closed")
-    return [_close_event(state, poll.id, now)]
-
-
-def _close_event(state: SessionState, poll_id: str, now: Stamp) -> Event:
-    return ev.PollClosed(poll_id, now.wall, compute_result(state, poll_id))
-
-
-def compute_result(state: SessionState, poll_id: str) -> dict[str, Any]:
-    """The poll's result against the state as it stands (for close, and live public tallies)."""
-    poll = state.polls[poll_id]
-    spec = spec_from_dict(poll.spec)
-    sitting = state.sitting()
-    present = 0
-    if sitting is not None:
-        present = sum(1 for p in sitting.present if p in state.participants and state.participants[p].is_delegate)
-    if spec.method == "public":
-        ballots: list[Any] = list(poll.ballots.values())
-        voters: dict[str, Any] | None = dict(poll.ballots)
-    else:
-        ballots = list(state.secret_choices(poll_id))
-        voters = None
-    return tally(spec, ballots, total=state.total_delegates(), present=present, voters=voters)
-
-
-def queue_order(state: SessionState) -> list[str]:
-    """The floor's granting order; the floor rules live in ``floor.py`` (kept here for callers)."""
-    from appliance.meeting.floor import queue_order as order
-
-    return order(state)
 
 
 # Feature modules register their command handlers with ``@handles`` on import.

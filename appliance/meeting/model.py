@@ -118,6 +118,26 @@ class Poll(BaseModel):
     voters: list[str] = Field(default_factory=list)  # who voted, in no meaningful order
     ballots: dict[str, Any] = Field(default_factory=dict)  # public polls only
     result: dict[str, Any] | None = None
+    # Life-cycle facts (appliance/meeting/poll_commands.py): how it was opened and what became of it.
+    show_live: bool = False  # public polls only: partial results while open
+    source: str = "electronic"  # electronic | paper (counts entered by the secretary)
+    prepared_id: str | None = None
+    series: str | None = None
+    amend: dict[str, Any] | None = None  # an agenda change applied when the motion passes
+    repeat_of: str | None = None
+    annulled: str | None = None  # the reason, once annulled (the record stays)
+    repeated_by: str | None = None
+
+
+class PreparedPoll(BaseModel):
+    """A poll the secretary prepared for an agenda item; the chair opens it with one tap."""
+
+    id: str
+    item: int | None
+    args: dict[str, Any]  # the open_poll arguments (question, method, answers, rule, ...)
+    series: str | None = None
+    step: int = 0
+    used_by: list[str] = Field(default_factory=list)  # polls opened from it (repeats too)
 
 
 class Device(BaseModel):
@@ -165,6 +185,7 @@ class SessionState(BaseModel):
     current_sitting: str | None = None
     floor: Floor = Field(default_factory=Floor)
     polls: dict[str, Poll] = Field(default_factory=dict)
+    prepared: dict[str, PreparedPoll] = Field(default_factory=dict)
     devices: dict[str, Device] = Field(default_factory=dict)
     codes: dict[str, PairingCode] = Field(default_factory=dict)
     groups: GroupBoard = Field(default_factory=GroupBoard)  # discussion groups (meeting/groups.py)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from appliance.meeting.decide import compute_result
 from appliance.meeting.model import DocumentMeta, Poll, SessionState, quorum_needed
 from appliance.meeting.roles import DELEGATE_ROLES, Actor
 
@@ -73,6 +72,7 @@ def poll_view(state: SessionState, poll: Poll, actor: Actor | None = None) -> di
         "opened_at": poll.opened_at,
         "closes_at": poll.closes_at,
         "result": result,
+        **poll_views.poll_extras(state, poll),
     }
 
 
@@ -176,8 +176,13 @@ def view_for(state: SessionState, actor: Actor) -> dict[str, Any]:
 
 def live_public_counts(state: SessionState, poll_id: str) -> dict[str, Any]:
     """A provisional result of an open public poll (shown only if the chair chooses)."""
+    from appliance.meeting.poll_commands import compute_result
+
     return compute_result(state, poll_id)
 
+
+# Poll life-cycle fields and the prepared-polls section (a module import: see poll_views).
+import appliance.meeting.poll_views as poll_views  # noqa: E402
 
 # Feature sections that need this module whole register here (importing them from the rule
 # modules would run before ``section_builder`` exists when views is imported first).

@@ -7,6 +7,12 @@ are sealed too, so without the key every slot looks alike. When full, the box do
 and every stored choice is re-placed at a fresh uniformly random slot of the larger box
 and re-sealed, so growth leaves no "early votes live in the first half" trace.
 
+Atomic with the journal (docs/SECRET_BALLOTS.md): a choice is first written *pending*,
+carrying a random commit marker that the voter's journal record names too; once that
+record is durable the slot is re-sealed without the marker, so no stored field links a
+slot to a journal record. On start-up ``recover`` keeps pending choices whose marker the
+journal holds and frees the others (their record never became durable).
+
 Threat model: an insider with the key and the disk after the sitting. Someone reading the
 server's memory while a poll is open is out of scope. Callers must not log choices.
 """
@@ -17,6 +23,7 @@ import json
 import os
 import secrets
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +53,7 @@ class BallotBox:
         self._payload = payload
         self._slots = slots  # canonical JSON of {"c": choice, "poll": id}, or None when free
         self._free = [i for i, s in enumerate(slots) if s is None]
+        self._pending = self._markers()
         self._fd: int | None = os.open(path, os.O_RDWR)
 
     @classmethod
@@ -97,32 +105,77 @@ class BallotBox:
         self.cast_batch([(poll_id, choice)])
 
     def cast_batch(self, ballots: list[tuple[str, Choice]]) -> None:
-        """Drop several choices, one fsync for all (the journal batch's ballots)."""
+        """Drop several committed choices, one fsync for all (tools and tests; the server stages)."""
+        self.write([(poll_id, choice, None) for poll_id, choice in ballots])
+
+    def write(
+        self,
+        casts: Sequence[tuple[str, Any, str | None]],
+        commits: Sequence[str] = (),
+        discards: Sequence[str] = (),
+    ) -> None:
+        """One fsync for a batch: new choices (pending when they carry a marker), commits, discards."""
         if self._fd is None:
             raise refuse("internal", message_en="The ballot box is closed.")
-        encoded = [self._encode(poll_id, choice) for poll_id, choice in ballots]
-        slot_size = NONCE_SIZE + _LEN.size + self._payload + TAG_SIZE
+        encoded = [(self._encode(poll_id, choice, marker), marker) for poll_id, choice, marker in casts]
         try:
-            for content in encoded:
+            for content, marker in encoded:
                 if not self._free:
                     self._grow()
                 pick = secrets.randbelow(len(self._free))
                 self._free[pick], self._free[-1] = self._free[-1], self._free[pick]
                 index = self._free.pop()
-                self._slots[index] = content
-                sealed = self._seal_slot(self._key, self._payload, index, content)
-                os.pwrite(self._fd, sealed, _HEADER.size + index * slot_size)
+                self._put(index, content)
+                if marker is not None:
+                    self._pending[marker] = index
+            for marker in commits:
+                index = self._pending.pop(marker)
+                body = json.loads(self._slots[index] or b"{}")
+                self._put(index, self._encode(body["poll"], body["c"], None))  # a fresh seal, no marker
+            for marker in discards:
+                index = self._pending.pop(marker)
+                self._put(index, None)
+                self._free.append(index)
             os.fsync(self._fd)
         except OSError as exc:
             # Memory and disk may now disagree: stop taking ballots rather than guess.
             self.close()
             raise refuse("internal", message_en="The ballot could not be saved to disk.") from exc
 
-    def _encode(self, poll_id: str, choice: Choice) -> bytes:
+    def _put(self, index: int, content: bytes | None) -> None:
+        assert self._fd is not None
+        slot_size = NONCE_SIZE + _LEN.size + self._payload + TAG_SIZE
+        self._slots[index] = content
+        sealed = self._seal_slot(self._key, self._payload, index, content)
+        os.pwrite(self._fd, sealed, _HEADER.size + index * slot_size)
+
+    def _markers(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for index, content in enumerate(self._slots):
+            if content is not None:
+                marker = json.loads(content).get("m")
+                if marker is not None:
+                    out[str(marker)] = index
+        return out
+
+    def pending_markers(self) -> set[str]:
+        """Markers of choices whose journal record was not yet known durable (only after a crash)."""
+        return set(self._pending)
+
+    def recover(self, committed: set[str]) -> None:
+        """Keep the pending choices the journal committed, free the rest; clears every marker."""
+        pending = self.pending_markers()
+        if pending:
+            self.write([], sorted(pending & committed), sorted(pending - committed))
+
+    def _encode(self, poll_id: str, choice: Choice, marker: str | None = None) -> bytes:
         if not isinstance(choice, str | dict):
             raise refuse("invalid")
+        fields: dict[str, Any] = {"c": choice, "poll": poll_id}
+        if marker is not None:
+            fields["m"] = marker
         body = json.dumps(
-            {"c": choice, "poll": poll_id},
+            fields,
             ensure_ascii=False,
             sort_keys=True,
             separators=(",", ":"),
@@ -147,14 +200,15 @@ class BallotBox:
         self._fd = os.open(self._path, os.O_RDWR)
         self._slots = slots
         self._free = [i for i, s in enumerate(slots) if s is None]
+        self._pending = self._markers()
 
     def choices(self, poll_id: str) -> list[Any]:
-        """The poll's choices in slot order — an order that says nothing about who voted when."""
+        """The poll's committed choices in slot order — an order that says nothing about who voted when."""
         out = []
         for content in self._slots:
             if content is not None:
                 body = json.loads(content)
-                if body["poll"] == poll_id:
+                if body["poll"] == poll_id and "m" not in body:
                     out.append(body["c"])
         return out
 

@@ -78,6 +78,7 @@ ROUTES: list[Any] = [
     polls.read_poll,
     polls.vote,
     polls.close_poll,
+    *polls.LIFECYCLE_ROUTES,
     documents.list_documents,
     documents.read_document,
     documents.page_image,

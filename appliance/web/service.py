@@ -25,8 +25,9 @@ from appliance.core.ids import new_id
 from appliance.core.settings import Settings
 from appliance.meeting import events as ev
 from appliance.meeting.apply import apply
-from appliance.meeting.decide import Command, access_allowed, decide, secret_choice
+from appliance.meeting.decide import Command, access_allowed, decide
 from appliance.meeting.model import STATE_VERSION, SessionState
+from appliance.meeting.poll_commands import secret_choice
 from appliance.meeting.roles import PERMISSIONS, ROLES, Actor
 from appliance.pairing.codes import (
     RateLimiter,
@@ -41,8 +42,10 @@ from appliance.store.blobs import BlobStore
 from appliance.store.journal import Journal
 from appliance.store.keys import Keyring
 from appliance.store.snapshots import Snapshots
+from appliance.web.ballot_writer import BallotWriter
 from appliance.web.live import LiveHub
 from appliance.web.locked import unlock
+from appliance.web.poll_timer import PollTimer
 from appliance.web.records import record_key
 
 log = logging.getLogger("phs.service")
@@ -67,7 +70,7 @@ class Appliance:
         self.demo_codes: dict[str, str] = {}
         # Told of every published change (the floor timer, the hardware board): appliance/web/hall.py
         self.listeners: list[Callable[[int, list[Event]], None]] = []
-        self._ballot_lock = asyncio.Lock()
+        self.poll_timer = PollTimer(self)
         self._lock_file: Any = None
         self.locked = False  # no key yet (key stick out): see appliance/web/locked.py
         self.unlocker: asyncio.Task[None] | None = None
@@ -101,6 +104,12 @@ class Appliance:
         for position, record in self.journal.records(after=after):
             self._replay(position, record)
             replayed += 1
+        pending = self.ballots.pending_markers()
+        if pending:  # a crash between staging a secret choice and its journal record (SECRET_BALLOTS.md)
+            committed = {str(r["box"]) for _, r in self.journal.records() if r.get("box") in pending}
+            self.ballots.recover(committed)
+            log.warning("ballot box recovered", extra={"kept": len(committed), "dropped": len(pending - committed)})
+        self.ballot_writer = BallotWriter(self.ballots)
         for poll_id, poll in self.state.polls.items():
             if poll.spec.get("method") == "secret":
                 for choice in self.ballots.choices(poll_id):
@@ -110,6 +119,7 @@ class Appliance:
         warm_up()  # start the render workers now: the first page of an upload in < 1 s
         log.info("state restored", extra={"snapshot": after, "replayed": replayed, "head": self.journal.head})
         self.started = True
+        self.poll_timer.start()
         if self.settings.demo:
             from appliance.web.demo import demo_codes, seed_demo
 
@@ -141,7 +151,10 @@ class Appliance:
             return
         from appliance.documents import shutdown_pool
 
+        await self.poll_timer.stop()
         await self.hub.close_all()
+        await self.ballot_writer.flush()
+        self.ballots.close()
         await asyncio.to_thread(self._snapshot)
         await asyncio.to_thread(shutdown_pool)
         await self.journal.close()
@@ -215,8 +228,18 @@ class Appliance:
         now = self.clock.now()
         events = decide(self.state, actor, command, now)
         secret: Any = None
+        marker: str | None = None
         if command.type == "vote" and events and self.state.polls[str(command.args["poll_id"])].spec.get("method") == "secret":
+            # The choice is durable in the box (pending) before its journal record exists;
+            # meanwhile the poll may close or a twin ballot land, so the vote is judged again.
             secret = secret_choice(self.state, command.args)
+            marker = await self.ballot_writer.stage(str(command.args["poll_id"]), secret)
+            now = self.clock.now()
+            try:
+                events = decide(self.state, actor, command, now)
+            except PhsError:
+                self.ballot_writer.discard(marker)
+                raise
         if not events:
             return {"ok": True, "position": self.state.position, "changed": False}
         record: dict[str, Any] = {
@@ -229,6 +252,8 @@ class Appliance:
         if client_id:
             record["client"] = client_id
             record["fp"] = _fingerprint(command)
+        if marker is not None:
+            record["box"] = marker  # cleared from the box once durable: see docs/SECRET_BALLOTS.md
         if command.type in _PROBED:
             probe = self.state.model_copy(deep=True)
             try:
@@ -239,13 +264,13 @@ class Appliance:
         position, durable = self.journal.submit(record, key_name=record_key(self.state, command))
         for e in events:
             apply(self.state, e, position)
-        if secret is not None:
-            poll_id = str(command.args["poll_id"])
-            self.state.add_secret_choice(poll_id, secret)
-            async with self._ballot_lock:  # the box is not thread-safe while it grows
-                await asyncio.to_thread(self.ballots.cast, poll_id, secret)
+        if marker is not None:
+            self.state.add_secret_choice(str(command.args["poll_id"]), secret)
         await durable
+        if marker is not None:
+            self.ballot_writer.commit(marker)
         self.hub.publish(position, events)
+        self.poll_timer.saw(events)
         for listener in self.listeners:
             listener(position, events)
         self._since_snapshot += 1
