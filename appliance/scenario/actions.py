@@ -47,9 +47,13 @@ ACTIONS: dict[str, ActionSpec] = {
             "candidates": "texts",
             "choose": "int",
             "duration_s": "number",
+            "allow_correction": "bool",
+            "show_live": "bool",
         },
         frozenset({"poll"}),
     ),
+    # Extension: annul a poll with a reason; `repeat_as` names the repeat it opens.
+    "annul_poll": ActionSpec({"poll": "str", "reason": "str", "repeat_as": "str"}, frozenset({"poll", "reason"})),
     "vote": ActionSpec({"poll": "str", "answer": "str", "answers": "answers"}, frozenset({"poll"})),
     "close_poll": ActionSpec({"poll": "str"}, frozenset({"poll"})),
     "open_document": ActionSpec({"doc": "doc", "page": "int"}, frozenset({"doc"})),
@@ -80,6 +84,7 @@ EXPECT_KEYS: dict[str, tuple[str, bool]] = {
     "elected": ("texts", True),
     "flags": ("any", True),
     "turnout": ("int", True),
+    "annulled": ("bool", True),
     "shares": ("any", True),
     "speaking": ("people", True),
     "queue": ("people", True),
@@ -91,7 +96,7 @@ EXPECT_KEYS: dict[str, tuple[str, bool]] = {
     "group": ("str", True),
     "messages": ("int", True),
 }
-POLL_KEYS = frozenset({"counts", "passed", "elected", "flags", "turnout", "shares"})
+POLL_KEYS = frozenset({"counts", "passed", "elected", "flags", "turnout", "shares", "annulled"})
 VOLATILE_KEYS = frozenset({"speaking", "queue", "mics_open", "turnout", "counts", "present"})
 NEEDS_ACTOR = frozenset({"document", "pages", "visible_documents"})
 

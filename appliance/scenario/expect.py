@@ -161,12 +161,14 @@ def _from_poll(
         return
     found["poll"] = expected["poll"]
     result = poll.get("result")
+    if "annulled" in expected:
+        found["annulled"] = poll.get("annulled")
     if "turnout" in expected:
         found["turnout"] = result.get("turnout") if isinstance(result, dict) else poll.get("voted")
     if not isinstance(result, dict):
-        if (POLL_KEYS - {"turnout"}) & expected.keys():
+        if (POLL_KEYS - {"turnout", "annulled"}) & expected.keys():
             problems.append(f"poll {expected['poll']} has no result yet (is it still open?)")
         return
-    for key in POLL_KEYS - {"turnout"}:
+    for key in POLL_KEYS - {"turnout", "annulled"}:
         if key in expected:
             found[key] = result.get(key)

@@ -71,6 +71,9 @@ def request_for(play: Play, step: Step) -> Request:
     if action == "vote":
         ballot: dict[str, Any] = {k: args[k] for k in ("answer", "answers") if k in args}
         return "POST", f"/api/polls/{poll_id(play, args['poll'])}/ballots", ballot, None
+    if action == "annul_poll":
+        body = {"reason": args["reason"], "repeat": "repeat_as" in args}
+        return "POST", f"/api/polls/{poll_id(play, args['poll'])}/annul", body, None
     if action == "close_poll":
         return "POST", f"/api/polls/{poll_id(play, args['poll'])}/close", {}, None
     if action == "open_document":
@@ -119,6 +122,8 @@ async def play_action(play: Play, step: Step, shuffle: Callable[[list[Any]], Non
         answers.setdefault(person, []).append(reply)
     if step.action == "open_poll":
         _remember_poll(play, step, replies)
+    if step.action == "annul_poll" and "repeat_as" in step.args:
+        _remember_poll(play, step, replies, key="repeat", local=step.args["repeat_as"])
     return judge(step, answers)
 
 
@@ -137,11 +142,12 @@ def _sender(
     return send
 
 
-def _remember_poll(play: Play, step: Step, replies: list[Reply]) -> None:
+def _remember_poll(play: Play, step: Step, replies: list[Reply], key: str = "poll",
+                   local: str | None = None) -> None:
     for reply in replies:
-        poll = reply.body.get("poll") if reply.ok and isinstance(reply.body, dict) else None
+        poll = reply.body.get(key) if reply.ok and isinstance(reply.body, dict) else None
         if isinstance(poll, dict) and "id" in poll:
-            play.polls[step.args["poll"]] = str(poll["id"])
+            play.polls[local or step.args["poll"]] = str(poll["id"])
 
 
 def judge(step: Step, answers: dict[Person, list[Reply]]) -> Verdict:

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("phs.live")
 
 QUEUE_LIMIT = 256
+# Ballots only move a progress counter: during a burst (500 delegates in one second) they
+# are sent at most every COALESCE_S, not once per ballot to every device (500 x 500 sends).
+# Any other event flushes them first, so a close never overtakes the ballots before it.
+COALESCE_S = 0.1
+COALESCED = frozenset({"ballot_cast", "ballot_corrected"})
 
 # Which view sections an event can change.
 EVENT_SECTIONS: dict[str, tuple[str, ...]] = {
@@ -90,6 +95,9 @@ class LiveHub:
     def __init__(self, appliance: Appliance) -> None:
         self.appliance = appliance
         self.connections: set[Connection] = set()
+        self._held: list[Event] = []
+        self._held_position = 0
+        self._flush_at: asyncio.TimerHandle | None = None
 
     def connect(self, actor: Actor, device: str) -> Connection:
         """Register a connection and queue its snapshot."""
@@ -120,6 +128,30 @@ class LiveHub:
             conn.queue.get_nowait()
 
     def publish(self, position: int, events: Iterable[Event]) -> None:
+        """Send each connection the sections these events changed; ballots are coalesced."""
+        events = list(events)
+        if events and all(e.type in COALESCED for e in events):
+            self._held += events
+            self._held_position = position
+            if self._flush_at is None:
+                try:
+                    self._flush_at = asyncio.get_running_loop().call_later(COALESCE_S, self.flush)
+                except RuntimeError:  # no loop (a synchronous caller): send now
+                    self.flush()
+            return
+        self.flush()
+        self._publish_now(position, events)
+
+    def flush(self) -> None:
+        """Send the held ballot updates now."""
+        if self._flush_at is not None:
+            self._flush_at.cancel()
+            self._flush_at = None
+        held, self._held = self._held, []
+        if held:
+            self._publish_now(self._held_position, held)
+
+    def _publish_now(self, position: int, events: Iterable[Event]) -> None:
         """Send each connection the sections these events changed for it."""
         names: set[str] = set()
         touches_me = False
