@@ -88,6 +88,10 @@ async def _both(server: uvicorn.Server, app: Any, data_dir: Path) -> None:
     async def shutdown(sockets: Any = None) -> None:
         local.should_exit = True  # stop taking hardware events before the appliance stops
         await local_task
+        # uvicorn re-raises SIGTERM once serve() returns, so no code after it runs: remove
+        # the socket here. A stale file would only break copies of the data directory.
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
         await original(sockets)
 
     setattr(server, "shutdown", shutdown)  # noqa: B010 - wrap the instance's method

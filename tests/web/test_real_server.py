@@ -10,6 +10,7 @@ import pymupdf
 import pytest
 
 from appliance.core.text import nfc
+from appliance.store.keys import Keyring
 from tests.web.realserver import Driver
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
@@ -100,6 +101,12 @@ async def test_nothing_readable_in_the_data_directory(tmp_path: Path) -> None:
         assert not found, f"{path.relative_to(d.data_dir)} holds {found[:3]}"
     kek = (d.server.keys_dir / "kek.key").read_bytes()
     assert all(kek not in p.read_bytes() for p in files)
+    ring = Keyring.open(d.server.keys_dir, d.data_dir, create=False)
+    data_keys = [ring.existing_key(name) for name in ring.names()]
+    assert "sitting-s1" in ring.names() and len(data_keys) >= 5
+    for path in files:  # no data key in the clear either: only wrapped by the KEK
+        blob = path.read_bytes()
+        assert not [k for k in data_keys if k and k in blob], path.name
 
 
 async def test_demo_sitting_leaves_no_names_or_text_on_disk(tmp_path: Path) -> None:
