@@ -295,5 +295,12 @@ def _start_item(state: SessionState, actor: Actor, args: dict[str, Any], now: St
     return [ev.ItemStarted(sitting.id, item, now.wall)]
 
 
+def queue_order(state: SessionState) -> list[str]:
+    """The floor's granting order; the floor rules live in ``floor.py`` (kept here for callers)."""
+    from appliance.meeting.floor import queue_order as order
+
+    return order(state)
+
+
 # Feature modules register their command handlers with ``@handles`` on import.
 from appliance.meeting import rule_modules  # noqa: E402,F401

@@ -18,7 +18,7 @@ from tests.web.realserver import Driver
 NAMES = ["Chủ tọa", "Đại biểu Hai", "Đại biểu Ba", "Đại biểu Bốn", "Đại biểu Năm"]
 
 
-async def until(check: Callable[[], object], timeout: float = 5.0) -> None:
+async def until(check: Callable[[], object], timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, "condition not reached in time"
