@@ -6,7 +6,9 @@ board without importing the rules, which import the state themselves.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Any
+
+from pydantic import BaseModel, Field, PrivateAttr
 
 
 class DocRef(BaseModel):
@@ -24,6 +26,9 @@ class GroupMessage(BaseModel):
     text: str
     at: float
     ref: DocRef | None = None
+    # The client view, built once: a message never changes, and the live hub compares
+    # sections per publish, so identical objects make those comparisons cheap.
+    _view: dict[str, Any] | None = PrivateAttr(default=None)
 
 
 class GroupComment(BaseModel):

@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from appliance.meeting.group_model import Group
+from appliance.meeting.group_model import Group, GroupMessage
 from appliance.meeting.model import SessionState
 from appliance.meeting.roles import Actor
 from appliance.meeting.views import section_builder
 
-RECENT = 100  # messages carried live; older ones are read from /api/groups/{id}/messages
+RECENT = 50  # messages carried live; older ones are read from /api/groups/{id}/messages
 PRESIDING = ("chair", "vice_chair")
 
 
@@ -41,10 +41,12 @@ def may_see_messages(state: SessionState, group: Group, actor: Actor) -> bool:
     return actor.role in PRESIDING and actor.can("group.manage") and state.groups.chair_sees_group_messages
 
 
-def message_view(m: Any) -> dict[str, Any]:
-    """A message as clients see it."""
-    ref = {"doc": m.ref.doc, "page": m.ref.page} if m.ref is not None else None
-    return {"id": m.id, "author": m.author, "text": m.text, "at": m.at, "ref": ref}
+def message_view(m: GroupMessage) -> dict[str, Any]:
+    """A message as clients see it (built once per message; callers must not mutate it)."""
+    if m._view is None:
+        ref = {"doc": m.ref.doc, "page": m.ref.page} if m.ref is not None else None
+        m._view = {"id": m.id, "author": m.author, "text": m.text, "at": m.at, "ref": ref}
+    return m._view
 
 
 def group_view(state: SessionState, group: Group, actor: Actor, recent: int | None = RECENT) -> dict[str, Any]:

@@ -98,6 +98,9 @@ class LiveHub:
         self._held: list[Event] = []
         self._held_position = 0
         self._flush_at: asyncio.TimerHandle | None = None
+        # The last value of each (section, audience) key: an equal new value is replaced by
+        # the old object, so each connection's "did it change?" check is an identity check.
+        self._previous: dict[tuple[Any, ...], Any] = {}
 
     def connect(self, actor: Actor, device: str) -> Connection:
         """Register a connection and queue its snapshot."""
@@ -167,8 +170,22 @@ class LiveHub:
             keys = {name: self._cache_key(state, name, conn.actor) for name in names}
             for name, key in keys.items():
                 if key not in computed:
-                    computed[key] = section(state, name, conn.actor)
-            changed = {n: computed[k] for n, k in keys.items() if conn.last.get(n) != computed[k]}
+                    value = section(state, name, conn.actor)
+                    before = self._previous.get(key)
+                    if before is not None and before == value:
+                        value = before
+                    else:
+                        self._previous[key] = value
+                    computed[key] = value
+            changed: dict[str, Any] = {}
+            for n, k in keys.items():
+                value, last = computed[k], conn.last.get(n)
+                if last is value:
+                    continue
+                if last == value:
+                    conn.last[n] = value  # adopt the shared object: next time is an identity check
+                    continue
+                changed[n] = value
             if touches_me:
                 me = me_view(state, conn.actor)
                 if conn.last.get("me") != me:

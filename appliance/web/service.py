@@ -270,9 +270,9 @@ class Appliance:
         if marker is not None:
             self.ballot_writer.commit(marker)
         self.hub.publish(position, events)
-        self.poll_timer.saw(events)
         for listener in self.listeners:
             listener(position, events)
+        self.poll_timer.saw(events)
         self._since_snapshot += 1
         if self._since_snapshot >= self.settings.snapshot_every:
             self._since_snapshot = 0

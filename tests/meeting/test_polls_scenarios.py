@@ -19,7 +19,7 @@ from appliance.meeting.polls import make_spec, normalize_ballot, tally
 
 VOTING = Path(__file__).resolve().parents[1] / "scenarios" / "voting"
 FILES = sorted(VOTING.glob("*.yaml"))
-POLL_KEYS = ("counts", "shares", "passed", "elected", "flags", "turnout")
+POLL_KEYS = ("counts", "shares", "passed", "elected", "flags", "turnout", "annulled")
 
 
 def people(label: str, delegates: int) -> list[str]:
@@ -48,6 +48,49 @@ class Referee:
         self.total = delegates
         self.present: set[str] = set()
         self.polls: dict[str, dict[str, Any]] = {}
+        self.clock = 0.0  # seconds slept by the scenario, for polls with a countdown
+
+    def close(self, poll: dict[str, Any]) -> None:
+        if not poll["open"]:
+            raise PhsError("poll_closed")
+        poll["open"] = False
+        poll["result"] = tally(
+            poll["spec"],
+            list(poll["voters"].values()),
+            total=self.total,
+            present=len(self.present),
+            voters=poll["voters"] if poll["spec"].method == "public" else None,
+        )
+
+    def annul(self, who: str, step: dict[str, Any]) -> None:
+        """Annul (closing it if open) with a reason; the record stays, flagged; maybe repeat."""
+        if who != "d1":
+            raise PhsError("forbidden")
+        poll = self.polls[step["poll"]]
+        if poll["annulled"]:
+            raise PhsError("conflict")
+        if poll["open"]:
+            self.close(poll)
+        poll["annulled"] = True
+        poll["result"] = {**poll["result"], "annulled": True}
+        if step.get("repeat_as"):
+            self.polls[step["repeat_as"]] = {
+                **self.fresh(poll["spec"]),
+                "correction": poll["correction"],
+            }
+
+    @staticmethod
+    def fresh(spec: Any, duration: float | None = None, now: float = 0.0) -> dict[str, Any]:
+        closes_at = now + duration if duration else None
+        return {
+            "spec": spec,
+            "open": True,
+            "voters": {},
+            "result": None,
+            "annulled": False,
+            "correction": False,
+            "closes_at": closes_at,
+        }
 
     def act(self, who: str, do: str, step: dict[str, Any]) -> None:
         if do in ("open_sitting", "close_sitting", "start_item"):
@@ -61,17 +104,20 @@ class Referee:
         elif do == "vote":
             self.vote(who, step)
         elif do == "close_poll":
-            poll = self.polls[step["poll"]]
-            if not poll["open"]:
-                raise PhsError("poll_closed")
-            poll["open"] = False
-            poll["result"] = tally(
-                poll["spec"],
-                list(poll["voters"].values()),
-                total=self.total,
-                present=len(self.present),
-                voters=poll["voters"] if poll["spec"].method == "public" else None,
-            )
+            if who != "d1":
+                raise PhsError("forbidden")
+            self.close(self.polls[step["poll"]])
+        elif do == "annul_poll":
+            self.annul(who, step)
+        elif do == "sleep":
+            self.clock += float(step["s"])
+            for poll in self.polls.values():
+                if (
+                    poll["open"]
+                    and poll["closes_at"] is not None
+                    and poll["closes_at"] <= self.clock
+                ):
+                    self.close(poll)
         else:
             raise AssertionError(f"the referee does not play {do}")
 
@@ -88,7 +134,11 @@ class Referee:
             candidates=step.get("candidates"),
             choose=step.get("choose"),
         )
-        self.polls[step["poll"]] = {"spec": spec, "open": True, "voters": {}, "result": None}
+        if step.get("allow_correction") and spec.method == "secret":
+            raise PhsError("invalid")  # correcting a secret ballot would link it to its voter
+        poll = self.fresh(spec, step.get("duration_s"), self.clock)
+        poll["correction"] = bool(step.get("allow_correction"))
+        self.polls[step["poll"]] = poll
 
     def vote(self, who: str, step: dict[str, Any]) -> None:
         if not who.startswith("d"):
@@ -98,7 +148,7 @@ class Referee:
             raise PhsError("poll_closed")
         if who not in self.present:
             raise PhsError("not_present")
-        if who in poll["voters"]:
+        if who in poll["voters"] and not poll["correction"]:
             raise PhsError("already_voted")
         poll["voters"][who] = normalize_ballot(
             poll["spec"], step.get("answer"), step.get("answers")
@@ -113,6 +163,7 @@ class Referee:
         if "poll" in expect:
             poll = self.polls[expect["poll"]]
             result = poll["result"] or {"turnout": len(poll["voters"])}
+            result = {"annulled": poll["annulled"], **result}
             found.update({k: result.get(k) for k in POLL_KEYS if k in expect})
         return found
 
@@ -132,7 +183,7 @@ def test_voting_scenario_expectations_hold(path: Path) -> None:
     referee = Referee(int(scenario["setup"]["delegates"]))
     for n, step in enumerate(scenario["steps"], start=1):
         if "do" in step:
-            for who in people(step["as"], referee.total):
+            for who in people(step.get("as", "chair"), referee.total):
                 outcomes: list[str | None] = []
                 for _ in range(int(step.get("repeat", 1))):
                     try:
