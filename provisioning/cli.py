@@ -162,7 +162,7 @@ def _apply(args: argparse.Namespace) -> int:
 def _rollback(args: argparse.Namespace) -> int:
     handover = _handover(args)
     with handover._client() as client:
-        response = client.post("/api/provisioning/rollback")
+        response = client.post(f"{handover.prefix}/rollback")
     body = response.json()
     if response.status_code >= 400:
         raise PhsError(str(body.get("code")), body.get("message"), body.get("message_en"))

@@ -19,6 +19,8 @@ from pathlib import Path
 from appliance.core.logs import setup_logging
 from appliance.core.settings import Settings
 from appliance.devices.conference import ConferenceEvent, KeypadVote, SimulatedConferenceSystem
+from appliance.devices.local_api import local_socket_path
+from appliance.devices.usb_storage import HttpHandover, StickHandler
 from appliance.devices.watcher import Change, start_watcher
 
 log = logging.getLogger("appliance.devices")
@@ -70,7 +72,7 @@ async def run(data_dir: Path, *, seats: int = 0, stop: asyncio.Event | None = No
 
     watcher = start_watcher(forward)
     tasks = [
-        asyncio.create_task(_log_changes(changes)),
+        asyncio.create_task(_log_changes(changes, _stick_handler(data_dir))),
         asyncio.create_task(_log_conference(conference.events())),
     ]
     present = watcher.present()
@@ -102,13 +104,20 @@ async def run(data_dir: Path, *, seats: int = 0, stop: asyncio.Event | None = No
     return 0
 
 
-async def _log_changes(changes: asyncio.Queue[Change]) -> None:
+def _stick_handler(data_dir: Path) -> StickHandler:
+    """USB sticks with bundles go to the server over the local socket (provisioning, updates)."""
+    return StickHandler(HttpHandover(socket=local_socket_path(data_dir)), data_dir / "run" / "media")
+
+
+async def _log_changes(changes: asyncio.Queue[Change], sticks: StickHandler | None = None) -> None:
     while True:
         change = await changes.get()
         log.info(
             "hardware change",
             extra={"action": change.action, "kind": change.device.kind, "device": change.device.name},
         )
+        if sticks is not None and change.action == "add" and change.device.kind == "storage":
+            await asyncio.to_thread(sticks.on_change, change)  # mount(8) and the handover block
 
 
 async def _log_conference(events: AsyncIterator[ConferenceEvent]) -> None:

@@ -88,6 +88,8 @@ class HttpHandover:
 
     def __init__(self, *, socket: Path | None = None, base_url: str = "http://phs.local", token: str | None = None) -> None:
         self.socket, self.base_url, self.token = socket, base_url, token
+        # The local socket has its own door (no credential); TCP needs a secretary's.
+        self.prefix = "/api/local/provisioning" if socket else "/api/provisioning"
 
     def _client(self) -> Any:
         import httpx
@@ -102,7 +104,7 @@ class HttpHandover:
 
         try:
             with self._client() as client:
-                response = client.get("/api/provisioning/enrolment")
+                response = client.get(f"{self.prefix}/enrolment")
         except httpx.TransportError:
             return None
         body: dict[str, Any] = response.json() if response.status_code == 200 else {}
@@ -110,7 +112,7 @@ class HttpHandover:
 
     def submit(self, kind: str, name: str, data: bytes) -> dict[str, Any]:
         """POST the raw bundle; a refusal comes back as PhsError."""
-        path = "/api/provisioning/updates" if kind == "update" else "/api/provisioning/bundles"
+        path = f"{self.prefix}/updates" if kind == "update" else f"{self.prefix}/bundles"
         with self._client() as client:
             response = client.post(path, content=data, headers={"X-Bundle-Name": name, "Content-Type": "application/octet-stream"})
         body: dict[str, Any] = response.json()
@@ -181,18 +183,18 @@ class StickHandler:
     def _hand_over(self, path: Path) -> dict[str, Any]:
         name = path.name
         if path.stat().st_size > MAX_BUNDLE_BYTES:
-            return {"bundle": name, "ok": False, "code": "bundle_too_large"}
+            return {"file": name, "ok": False, "code": "bundle_too_large"}
         kind = bundle_kind(path)
         log.info("bundle found on stick, handing over", extra={"bundle": name, "kind": kind})
         try:
             receipt = self.handover.submit(kind, name, path.read_bytes())
         except PhsError as err:
             log.warning("bundle refused", extra={"bundle": name, "code": err.code})
-            return {"bundle": name, "ok": False, **err.to_dict()}
+            return {"file": name, "ok": False, **err.to_dict()}
         except OSError as exc:
-            return {"bundle": name, "ok": False, "code": "unreadable", "message_en": str(exc)[:200]}
+            return {"file": name, "ok": False, "code": "unreadable", "message_en": str(exc)[:200]}
         log.info("bundle applied", extra={"bundle": name})
-        return {"bundle": name, **receipt}
+        return {**receipt, "file": name}
 
     def _write_back(self, target: Path, outcomes: list[dict[str, Any]]) -> None:
         enrolment = self.handover.enrolment()
@@ -205,7 +207,7 @@ class StickHandler:
         if stale and enrolment is not None:
             _write_json(target / ENROL_FILE, enrolment)
         for outcome in outcomes:
-            _write_json(target / RECEIPTS_DIR / f"{Path(outcome['bundle']).stem}.json", outcome)
+            _write_json(target / RECEIPTS_DIR / f"{Path(outcome['file']).stem}.json", outcome)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -31,6 +31,7 @@ SESSION_COMMANDS = frozenset(
         "prepare_poll",
         "prepare_series",
         "remove_prepared",
+        "replace_configuration",  # a provisioning bundle replaces the registry
     }
 )
 

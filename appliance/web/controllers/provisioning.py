@@ -1,10 +1,11 @@
 """Provisioning bundles and software updates handed over by `phs devices` (or an IT laptop).
 
-These routes belong on the local API (the unix socket `phs devices` talks to). Until the
-server has its local listener they are served over TCP behind ``session.manage`` (the
-secretary), which `phs provision apply --url` uses; see docs/BUNDLE.md. The body of a
-bundle route is the raw ``.phsb`` file. Refusals are ``bundle_*`` errors that say what to
-fix; a refused bundle leaves the journal exactly where it was.
+Each action has two doors: ``/api/local/provisioning/...`` on the local unix socket, which
+`phs devices` uses for a stick and `phs provision apply` uses on the box, and
+``/api/provisioning/...`` over TCP behind ``session.manage`` (the secretary), which
+`phs provision apply --url` uses from a laptop. The body of a bundle route is the raw
+``.phsb`` file. Refusals are ``bundle_*`` errors that say what to fix; a refused bundle
+leaves the journal exactly where it was.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from litestar import Request, get, post
 
 from appliance.core.errors import refuse
+from appliance.web.auth import LOCAL
 from provisioning.box import ProvisioningService
 from provisioning.format import MAX_BUNDLE_BYTES
 
@@ -49,26 +51,22 @@ async def status(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return service_of(request).describe()
 
 
-@get("/api/provisioning/enrolment", opt={"permission": "session.manage"})
-async def enrolment(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def _enrolment(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The box's enrol.json (public keys only)."""
     return service_of(request).enrolment()
 
 
-@post("/api/provisioning/bundles", opt={"permission": "session.manage"}, status_code=200, request_max_body_size=BODY_LIMIT)
-async def apply_bundle(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def _apply_bundle(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Verify and apply a provisioning bundle, all or nothing; answers with the receipt."""
     return await service_of(request).apply(await _bundle_body(request), _name(request))
 
 
-@post("/api/provisioning/rollback", opt={"permission": "session.manage"}, status_code=200)
-async def rollback(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def _rollback(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Put the previous bundle's configuration back (once)."""
     return await service_of(request).rollback()
 
 
-@post("/api/provisioning/updates", opt={"permission": "session.manage"}, status_code=200, request_max_body_size=BODY_LIMIT)
-async def apply_update(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def _apply_update(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Verify a software update, stage it beside the running version and switch (never mid-sitting)."""
     import asyncio
 
@@ -93,4 +91,28 @@ async def apply_update(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return {"ok": True, "version": version, "restart": True}
 
 
-ROUTES: list[Any] = [status, enrolment, apply_bundle, rollback, apply_update]
+def _doors(name: str, method: str, fn: Any, body: bool = False) -> list[Any]:
+    """The same action on the local socket (``local``) and over TCP (``session.manage``)."""
+    decorator = get if method == "GET" else post
+    out = []
+    for prefix, permission in (("/api/local/provisioning", LOCAL), ("/api/provisioning", "session.manage")):
+        extra: dict[str, Any] = {"request_max_body_size": BODY_LIMIT} if body else {}
+        if method == "POST":
+            extra["status_code"] = 200
+
+        async def handler(request: Request[Any, Any, Any]) -> dict[str, Any]:
+            result: dict[str, Any] = await fn(request)
+            return result
+
+        handler.__doc__ = fn.__doc__
+        out.append(decorator(f"{prefix}/{name}", opt={"permission": permission}, name=f"{permission}:{name}", **extra)(handler))
+    return out
+
+
+ROUTES: list[Any] = [
+    status,
+    *_doors("enrolment", "GET", _enrolment),
+    *_doors("bundles", "POST", _apply_bundle, body=True),
+    *_doors("rollback", "POST", _rollback),
+    *_doors("updates", "POST", _apply_update, body=True),
+]

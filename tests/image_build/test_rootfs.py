@@ -1,0 +1,34 @@
+"""The image's root filesystem builds from Debian packages and runs `phs --version` inside."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_rootfs_builds_and_phs_runs_inside(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("debootstrap and chroot need root")
+    if shutil.which("debootstrap") is None:
+        subprocess.run(["apt-get", "install", "-y", "debootstrap"], check=True, capture_output=True)
+    root = tmp_path / "rootfs"
+    started = time.monotonic()
+    env = dict(os.environ, PHS_IMAGE_MINIMAL="1")
+    subprocess.run(["bash", str(REPO / "image_build" / "build.sh"), "rootfs", str(root)], check=True, env=env)
+    run = subprocess.run(["chroot", str(root), "/usr/local/bin/phs", "--version"], capture_output=True, text=True, check=True)
+    assert run.stdout.strip().startswith("phs ")
+    assert (root / "opt/phs/current").is_symlink()
+    assert "phs:" in (root / "etc/passwd").read_text()
+    hostapd = (root / "var/lib/phs/network/hostapd.conf").read_text()
+    assert "wpa=2" in hostapd
+    assert (root / "etc/avahi/services/phs.service").exists()
+    print(f"rootfs built and checked in {time.monotonic() - started:.0f} s")
