@@ -61,6 +61,20 @@ class Settings:
     snapshot_every: int = field(
         default=1000, metadata={"help": "Write a sealed snapshot after this many journal records."}
     )
+    archive_public_key: str = field(
+        default="", metadata={"help": "The upstream archive's X25519 public key (hex, or a file from `phs archive keygen`); empty: no sealed archives."}
+    )
+    s3_endpoint: str = field(default="", metadata={"help": "S3-compatible endpoint URL for `phs sync` (MinIO, Ceph, AWS); empty: USB export only."})
+    s3_bucket: str = field(default="", metadata={"help": "Bucket the sealed archives go to."})
+    s3_region: str = field(default="us-east-1", metadata={"help": "Region of the bucket (signature v4)."})
+    s3_access_key: str = field(default="", metadata={"help": "Access key id for the bucket (never logged)."})
+    s3_secret_key: str = field(default="", metadata={"help": "Secret access key for the bucket (never logged)."})
+    s3_prefix: str = field(default="phs/", metadata={"help": "Key prefix of archives in the bucket."})
+    s3_part_mb: int = field(default=8, metadata={"help": "Multipart upload part size in MiB (at least 5)."})
+    s3_max_kbps: float = field(default=0.0, metadata={"help": "Upload bandwidth cap in KiB/s (0: none), so a thin uplink stays usable."})
+    sync_token: str = field(default="", metadata={"help": "A technician device credential `phs sync` reports receipts with when the local socket is absent."})
+    sync_server_url: str = field(default="http://127.0.0.1:8080", metadata={"help": "Where `phs sync` reaches the server over HTTP (fallback to the local socket)."})
+    retention_days: float = field(default=30.0, metadata={"help": "Days after a confirmed upstream receipt before a sitting's data key is destroyed."})
 
     @staticmethod
     def env_name(name: str) -> str:

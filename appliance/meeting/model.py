@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field, PrivateAttr
 
 from appliance.meeting.group_model import GroupBoard
+from appliance.meeting.minutes_model import SittingMinutes
 from appliance.meeting.roles import DELEGATE_ROLES
 
 STATE_VERSION = 1
@@ -189,6 +190,7 @@ class SessionState(BaseModel):
     devices: dict[str, Device] = Field(default_factory=dict)
     codes: dict[str, PairingCode] = Field(default_factory=dict)
     groups: GroupBoard = Field(default_factory=GroupBoard)  # discussion groups (meeting/groups.py)
+    minutes: dict[str, SittingMinutes] = Field(default_factory=dict)  # per sitting id (meeting/minutes.py)
     # Secret choices live only in memory and in the ballot box, never in a snapshot.
     _secret: dict[str, list[Any]] = PrivateAttr(default_factory=dict)
 

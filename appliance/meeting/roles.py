@@ -32,6 +32,9 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "group.read": ("Xem nhóm thảo luận", "See discussion groups"),
     "group.take_part": ("Thảo luận trong nhóm", "Take part in a discussion group"),
     "group.manage": ("Phân nhóm thảo luận", "Form and run discussion groups"),
+    "minutes.read": ("Xem dự thảo biên bản", "Read the draft minutes"),
+    "minutes.manage": ("Soạn, hoàn thành biên bản", "Edit and finalise the minutes"),
+    "archive.manage": ("Theo dõi lưu trữ, ghi nhận biên nhận", "Watch archive sync, record receipts"),
 }
 
 _DELEGATE = {"view", "attendance.self", "floor.request", "poll.vote", "document.read", "group.read", "group.take_part"}
@@ -46,6 +49,7 @@ _PRESIDING = _DELEGATE | {
     "device.pair",
     "journal.verify",
     "document.read.confidential",
+    "minutes.read",
 }
 
 ROLES: dict[str, frozenset[str]] = {
@@ -68,9 +72,11 @@ ROLES: dict[str, frozenset[str]] = {
             "journal.verify",
             "group.read",
             "group.manage",
+            "minutes.read",
+            "minutes.manage",
         }
     ),
-    "technician": frozenset({"view", "device.pair", "device.manage", "journal.verify"}),
+    "technician": frozenset({"view", "device.pair", "device.manage", "journal.verify", "archive.manage"}),
     "display": frozenset({"view", "document.read"}),
     "guest": frozenset({"view", "document.read"}),
 }

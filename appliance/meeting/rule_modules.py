@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import appliance.meeting.floor  # noqa: F401
 import appliance.meeting.groups  # noqa: F401
+import appliance.meeting.minutes  # noqa: F401
 import appliance.meeting.poll_commands  # noqa: F401
 import appliance.meeting.poll_events  # noqa: F401
 import appliance.meeting.poll_prepared  # noqa: F401

@@ -1,8 +1,9 @@
 """`phs sync`: waits for a sealed archive and a way out, then ships it.
 
-Shipping (resumable S3 multipart uploads, USB export) is a later issue; for now the
-program waits, watches for an uplink every 30 s, and logs when that changes, so the
-process topology and its clean stop are real from the start.
+Every round (30 s) it watches the uplink and logs when that changes; when an upstream
+store is configured and reachable (a default route, or an endpoint on the hall's own
+network) it runs ``rounds.sync_round``: resumable S3 multipart uploads, then receipts
+reported to the server. ``--once`` runs one round and exits (1 when a round failed).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="phs sync", description="Ship sealed archives upstream.")
     parser.add_argument("--data", type=Path, default=None, help="data directory (PHS_DATA_DIR)")
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (PHS_LOG_LEVEL)")
+    parser.add_argument("--once", action="store_true", help="one round, then exit (1 when it failed)")
     return parser.parse_args(argv)
 
 
@@ -38,7 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     settings = Settings.from_env(data_dir=args.data, log_level=args.log_level)
     setup_logging(settings.log_level)
-    return asyncio.run(run(settings.data_dir))
+    if args.once:
+        from appliance.sync.rounds import sync_round
+
+        return 1 if sync_round(settings)["errors"] else 0
+    return asyncio.run(run(settings.data_dir, settings=settings))
 
 
 def stop_on_signals(stop: asyncio.Event) -> list[signal.Signals]:
@@ -60,6 +66,7 @@ async def run(
     stop: asyncio.Event | None = None,
     interval: float = UPLINK_CHECK_S,
     uplink: Callable[[], bool] = has_uplink,
+    settings: Settings | None = None,
 ) -> int:
     """The program's body; tests pass their own ``stop``, ``interval`` and ``uplink``."""
     stop = stop or asyncio.Event()
@@ -77,6 +84,8 @@ async def run(
             if now != last:
                 log.info("uplink up" if now else "uplink down", extra={"uplink": now})
                 last = now
+            if settings is not None:
+                await _ship(settings, now)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
     finally:
@@ -84,6 +93,18 @@ async def run(
             loop.remove_signal_handler(sig)
     log.info("sync stopped")
     return 0
+
+
+async def _ship(settings: Settings, uplink: bool) -> None:
+    """One shipping round in a worker thread; a failure is logged, the program keeps waiting."""
+    from appliance.sync.rounds import configured, endpoint_is_local, sync_round
+
+    if not configured(settings) or not (uplink or endpoint_is_local(settings)):
+        return
+    try:
+        await asyncio.to_thread(sync_round, settings)
+    except Exception:  # noqa: BLE001 - the next round tries again; the state file says where we are
+        log.exception("sync round failed")
 
 
 if __name__ == "__main__":

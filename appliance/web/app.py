@@ -19,9 +19,19 @@ from appliance import __version__
 from appliance.core.errors import PhsError
 from appliance.core.settings import Settings
 from appliance.web.auth import PUBLIC, permission_guard
-from appliance.web.controllers import documents, groups, journal, live, polls, provisioning, session, sitting
+from appliance.web.controllers import (
+    documents,
+    groups,
+    journal,
+    live,
+    polls,
+    provisioning,
+    session,
+    sitting,
+)
 from appliance.web.controllers import floor as floor_routes
 from appliance.web.controllers import hardware as hardware_routes
+from appliance.web.controllers import minutes as minutes_routes
 from appliance.web.demo import announce
 from appliance.web.errors import (
     http_error_response,
@@ -89,6 +99,7 @@ ROUTES: list[Any] = [
     *hardware_routes.ROUTES,
     *groups.ROUTES,
     *provisioning.ROUTES,
+    *minutes_routes.ROUTES,
 ]
 
 
