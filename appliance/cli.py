@@ -31,15 +31,25 @@ def build_parser() -> argparse.ArgumentParser:
     _server_opts(sub.add_parser("serve", help="run the web server (the single writer)"))
     _server_opts(sub.add_parser("up", help="write the supervisord configuration and run every program"))
     _common(sub.add_parser("devices", help="run the hardware program (udev, conference system)"))
-    _common(sub.add_parser("sync", help="run the upstream sync program"))
+    sync = sub.add_parser("sync", help="run the upstream sync program (docs/ARCHIVE.md)")
+    _common(sync)
+    sync.add_argument("--once", action="store_true", help="one sync round, then exit (1 when it failed)")
     journal = sub.add_parser("journal", help="journal tools").add_subparsers(dest="action", required=True)
     _common(journal.add_parser("verify", help="check seals, chain and signatures"))
     keys = sub.add_parser("keys", help="key tools").add_subparsers(dest="action", required=True)
-    _common(keys.add_parser("status", help="show what is unlocked"))
+    _common(keys.add_parser("status", help="show the key provider, whether it unlocks, which data keys exist"))
+    _common(keys.add_parser("rotate", help="re-wrap every data key under a new KEK (server stopped)"))
+    sitting = sub.add_parser("sitting", help="sitting tools").add_subparsers(dest="action", required=True)
+    erase = sitting.add_parser("erase", help="crypto-shred a sitting after its upstream receipt (server stopped)")
+    erase.add_argument("sitting_id", metavar="ID", help="the sitting's id")
+    erase.add_argument("--force", action="store_true", help="erase even without a recorded upstream receipt")
+    _common(erase)
     scenario = sub.add_parser("scenario", help="rehearsal runner (see SCENARIO.md)", add_help=False)
     scenario.add_argument("rest", nargs=argparse.REMAINDER)
     provision = sub.add_parser("provision", help="provisioning bundles: keygen, build, inspect, apply (docs/BUNDLE.md)", add_help=False)
     provision.add_argument("rest", nargs=argparse.REMAINDER)
+    archive = sub.add_parser("archive", help="minutes, sealed archives, receipts, retention (docs/ARCHIVE.md)", add_help=False)
+    archive.add_argument("rest", nargs=argparse.REMAINDER)
     docs = sub.add_parser("docs", help="render generated documentation").add_subparsers(dest="action", required=True)
     docs.add_parser("permissions", help="print the permission table as Markdown")
     docs.add_parser("settings", help="print the settings table as Markdown")
@@ -67,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         from appliance.scenario.cli import main as scenario_main
 
         return scenario_main(argv[1:])
+    if argv[:1] == ["archive"]:
+        from appliance.archive.cli import main as archive_main
+
+        return archive_main(argv[1:])
     if argv[:1] == ["provision"]:
         from provisioning.cli import main as provision_main
 
@@ -91,15 +105,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sync":
         from appliance.sync.program import main as sync_main
 
-        return sync_main(_passthrough(args))
+        return sync_main(_passthrough(args) + (["--once"] if args.once else []))
     if args.command == "journal":
         from appliance.web.tools import journal_verify
 
         return journal_verify(settings)  # type: ignore[arg-type]
     if args.command == "keys":
-        from appliance.web.tools import keys_status
+        from appliance.web.tools import keys_rotate, keys_status
 
-        return keys_status(settings)  # type: ignore[arg-type]
+        tool = keys_rotate if args.action == "rotate" else keys_status
+        return tool(settings)  # type: ignore[arg-type]
+    if args.command == "sitting":
+        from appliance.web.erase import sitting_erase
+
+        return sitting_erase(settings, args.sitting_id, args.force)  # type: ignore[arg-type]
     if args.command == "docs":
         from appliance.core.docs import render_cli_markdown, render_settings_markdown
         from appliance.meeting.roles import render_permissions_markdown
