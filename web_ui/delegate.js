@@ -37,7 +37,9 @@ export function renderHeader(state, me) {
   const present = Boolean(state.me?.present);
   btn.textContent = present ? `✓ ${t("checked_in")}` : t("check_in");
   btn.classList.toggle("done", present);
-  btn.disabled = present;
+  // Check-in only counts in an open sitting: before that the button waits, greyed out.
+  btn.disabled = present || state.sitting?.status !== "open";
+  btn.title = state.sitting?.status === "open" ? "" : t("sitting_not_open_hint");
   btn.hidden = me.role === "guest";
 }
 

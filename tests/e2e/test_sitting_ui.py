@@ -68,6 +68,9 @@ def test_chair_opens_poll_delegates_vote_display_shows_result(browser: Any, serv
     secretary = pair_page(browser, server, server.secretary_id, TABLET, "secretary.html", via_qr=True)
     display.evaluate("window.__phsNoReload = 'still here'")
 
+    # Before the sitting opens a delegate cannot check in: the button waits, greyed out.
+    expect(tablets[0].locator("#check-in")).to_be_disabled()
+
     # The chair opens the sitting (a second tap confirms the box's date and time).
     opener = chair.locator("#sitting-toggle")
     expect(opener).to_have_text("Khai mạc phiên họp")
@@ -83,6 +86,7 @@ def test_chair_opens_poll_delegates_vote_display_shows_result(browser: Any, serv
 
     # Three delegates check in from their tablets: 3 of 4 present is a quorum.
     for tab in tablets:
+        expect(tab.locator("#check-in")).to_be_enabled()
         tab.locator("#check-in").click()
         expect(tab.locator("#check-in")).to_have_text("✓ Đã điểm danh")
     expect(chair.get_by_test_id("present")).to_have_text("3")
