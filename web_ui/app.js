@@ -1,5 +1,6 @@
 // Shared page plumbing: DOM helpers, the header, the language toggle, toasts, and
 // `boot()` which checks the credential, opens the live channel and re-renders.
+import { wipeOffline } from "./offline.js";
 import { ApiError, get } from "./api.js";
 import { applyI18n, getLang, setLang, t } from "./i18n.js";
 import { Live } from "./live.js";
@@ -154,6 +155,7 @@ export async function boot({ render, allowRoles = null }) {
     me = await get("/api/me");
   } catch (err) {
     if (err instanceof ApiError && (err.status === 401 || err.code === "not_paired")) {
+      await wipeOffline(); // an unpaired tablet keeps no page of the sitting
       location.replace("/ui/index.html");
       return null;
     }
@@ -168,12 +170,12 @@ export async function boot({ render, allowRoles = null }) {
   const live = new Live({
     onState: (state, changed) => safeRender(render, state, me, changed),
     onStatus: setConnection,
-    onUnpaired: () => location.replace("/ui/index.html"),
+    onUnpaired: () => wipeOffline().finally(() => location.replace("/ui/index.html")),
     // A refused WebSocket looks like any drop; after a few, ask whether we are still paired.
     onRetry: (n) => {
       if (n >= 3 && n % 3 === 0)
         get("/api/me").catch((err) => {
-          if (err instanceof ApiError && err.status === 401) location.replace("/ui/index.html");
+          if (err instanceof ApiError && err.status === 401) wipeOffline().finally(() => location.replace("/ui/index.html"));
         });
     },
   });

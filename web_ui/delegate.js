@@ -8,6 +8,7 @@ import { renderGroups } from "./groups.js";
 import { t } from "./i18n.js";
 import { resultCard } from "./result.js";
 import { votePanel } from "./vote.js";
+import { keepPagesOffline, startOffline, wipeOffline } from "./offline.js";
 
 const viewer = new DocViewer($("#viewer"));
 let browsing = null; // agenda item number picked by the delegate (null = follow the chair)
@@ -148,8 +149,22 @@ function renderOverlay(state, me) {
   fill(overlay);
 }
 
+let wiped = false;
+
+/** Pages stay on the tablet while the sitting runs; a closed sitting leaves none behind. */
+function keepOrWipe(state) {
+  if (state.sitting?.status === "closed") {
+    if (!wiped) wipeOffline();
+    wiped = true;
+    return;
+  }
+  wiped = false;
+  keepPagesOffline(state, navigator.onLine);
+}
+
 function render(state, me) {
   latest = { state, me };
+  keepOrWipe(state);
   renderHeader(state, me);
   renderAgenda(state);
   renderFloor(state, me);
@@ -171,4 +186,6 @@ function openPage(doc, page) {
 
 $("#check-in").addEventListener("click", (e) => run(e.currentTarget, () => post("/api/attendance/check-in", {})));
 
+startOffline();
+window.addEventListener("online", () => latest && keepPagesOffline(latest.state, true));
 boot({ render, allowRoles: ["delegate", "guest", "chair", "vice_chair"] });
