@@ -168,6 +168,13 @@ class SimulatedConferenceSystem:
             unit.online = True
             self._emit(UnitOnline(seat))
 
+    def status(self) -> list[dict[str, object]]:
+        """Every unit as the technician screen lists it."""
+        return [
+            {"seat": seat, "online": u.online, "relay": u.mic_open, "indicator": u.indicator, "firmware": "simulated"}
+            for seat, u in self.units.items()
+        ]
+
     @property
     def open_mics(self) -> list[str]:
         """Seats whose microphone is open, in seat order."""

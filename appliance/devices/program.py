@@ -1,8 +1,11 @@
 """`phs devices`: the process that owns the hardware edge.
 
-For now it starts the hardware watcher and the simulated conference system, logs what
-it found, and logs changes; forwarding them to the server over the local API comes with
-the server's local endpoints. It stops promptly on SIGTERM (supervisord) and SIGINT.
+It watches the machine (USB sticks, serial adapters, display connectors), runs the
+configured conference system (``PHS_CONFERENCE``: simulated, phs-bus, cocon) with the
+bridge that carries its events to the server and the server's floor plan back to the
+microphones, keeps one kiosk browser per connected display output, and reports units
+and outputs to the server every two seconds for the technician screen. It stops
+promptly on SIGTERM (supervisord) and SIGINT.
 """
 
 from __future__ import annotations
@@ -13,17 +16,25 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
+
+import httpx
 
 from appliance.core.logs import setup_logging
 from appliance.core.settings import Settings
+from appliance.devices.bridge import Bridge
+from appliance.devices.bus_adapter import BusAttachment
+from appliance.devices.cocon import CoConSystem
 from appliance.devices.conference import ConferenceEvent, KeypadVote, SimulatedConferenceSystem
-from appliance.devices.local_api import local_socket_path
+from appliance.devices.displays import KioskSupervisor, ProcessKiosks, scan_outputs
+from appliance.devices.local_api import BASE_URL, local_socket_path
 from appliance.devices.usb_storage import HttpHandover, StickHandler
-from appliance.devices.watcher import Change, start_watcher
+from appliance.devices.watcher import Change, OnChange, PollingWatcher, UdevWatcher, start_watcher
 
 log = logging.getLogger("appliance.devices")
+
+REPORT_S = 2.0
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -42,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     settings = Settings.from_env(data_dir=args.data, log_level=args.log_level)
     setup_logging(settings.log_level)
-    return asyncio.run(run(settings.data_dir, seats=args.seats))
+    return asyncio.run(run(settings.data_dir, seats=args.seats, settings=settings))
 
 
 def stop_on_signals(stop: asyncio.Event) -> list[signal.Signals]:
@@ -58,22 +69,37 @@ def stop_on_signals(stop: asyncio.Event) -> list[signal.Signals]:
     return handled
 
 
-async def run(data_dir: Path, *, seats: int = 0, stop: asyncio.Event | None = None) -> int:
-    """The program's body; tests pass their own ``stop`` event."""
+async def run(
+    data_dir: Path,
+    *,
+    seats: int = 0,
+    stop: asyncio.Event | None = None,
+    settings: Settings | None = None,
+    scan_displays: Callable[[], dict[str, bool]] = scan_outputs,
+    watch: Callable[[OnChange], PollingWatcher | UdevWatcher] = start_watcher,
+) -> int:
+    """The program's body; tests pass their own ``stop`` event, settings and edges."""
+    settings = settings or Settings.from_env(data_dir=data_dir)
     stop = stop or asyncio.Event()
     handled = stop_on_signals(stop)
     loop = asyncio.get_running_loop()
     changes: asyncio.Queue[Change] = asyncio.Queue()
-    conference = SimulatedConferenceSystem(str(n) for n in range(1, seats + 1))
+    hall = await _conference(settings, data_dir, seats)
+    kiosks = (
+        ProcessKiosks(settings.kiosk_command, data_dir / "run" / "kiosk") if settings.kiosk_command else None
+    )
+    displays = KioskSupervisor(kiosks, f"http://127.0.0.1:{settings.port}", scan=scan_displays)
 
     def forward(change: Change) -> None:
         # Called on the watcher's thread; the queue belongs to the loop.
         loop.call_soon_threadsafe(changes.put_nowait, change)
 
-    watcher = start_watcher(forward)
+    watcher = watch(forward)
+    displays.rescan()
     tasks = [
-        asyncio.create_task(_log_changes(changes, _stick_handler(data_dir))),
-        asyncio.create_task(_log_conference(conference.events())),
+        asyncio.create_task(_log_changes(changes, _stick_handler(data_dir), hall, displays)),
+        asyncio.create_task(_report(data_dir, hall, displays, rescan=not watcher.udev)),
+        *hall.tasks,
     ]
     present = watcher.present()
     log.info(
@@ -81,10 +107,12 @@ async def run(data_dir: Path, *, seats: int = 0, stop: asyncio.Event | None = No
         extra={
             "data_dir": str(data_dir),
             "udev": watcher.udev,
-            "conference": "simulated",
-            "units": len(conference.units),
+            "conference": settings.conference,
+            "units": len(hall.status()),
             "storage": sum(1 for d in present if d.kind == "storage"),
             "serial": sum(1 for d in present if d.kind == "serial"),
+            "displays": sum(1 for o in displays.outputs.values() if o.connected),
+            "kiosk": kiosks is not None,
         },
     )
     try:
@@ -92,16 +120,90 @@ async def run(data_dir: Path, *, seats: int = 0, stop: asyncio.Event | None = No
     finally:
         # Stop the thread off the loop so a slow join cannot delay the other shutdowns.
         await asyncio.to_thread(watcher.stop, 1.0)
-        await conference.close()
+        await asyncio.to_thread(displays.stop)
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await hall.close()
         for sig in handled:
             loop.remove_signal_handler(sig)
     log.info("devices stopped")
     return 0
+
+
+class Hall:
+    """The conference system in use, whatever its make, and the tasks that serve it."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.system: SimulatedConferenceSystem | CoConSystem | None = None
+        self.bus: BusAttachment | None = None
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def status(self) -> list[dict[str, object]]:
+        """Units for the technician screen."""
+        if self.bus is not None:
+            return self.bus.status()
+        if isinstance(self.system, CoConSystem):
+            return [{"seat": seat, "online": True} for seat in sorted(self.system.commanded)]
+        return self.system.status() if self.system is not None else []
+
+    async def on_change(self, change: Change) -> None:
+        """Serial adapters come and go under phs-bus."""
+        if self.bus is not None:
+            await self.bus.on_change(change)
+
+    async def close(self) -> None:
+        """Release the hardware."""
+        if self.bus is not None:
+            await self.bus.detach()
+        if self.system is not None:
+            await self.system.close()
+
+
+async def _conference(settings: Settings, data_dir: Path, seats: int) -> Hall:
+    """Start the configured conference system and bridge it to the server."""
+    hall = Hall(settings.conference)
+    if settings.conference == "phs-bus":
+        hall.bus = BusAttachment(data_dir, fixed=settings.bus_device)
+        await hall.bus.start()
+        return hall
+    if settings.conference == "cocon":
+        if not settings.cocon_host:
+            log.error("conference is cocon but PHS_COCON_HOST is empty; no conference system")
+            return hall
+        cocon = CoConSystem(settings.cocon_host)
+        await cocon.start()
+        hall.system = cocon
+    elif settings.conference == "simulated":
+        hall.system = SimulatedConferenceSystem(str(n) for n in range(1, seats + 1))
+    else:
+        if settings.conference != "none":
+            log.error("unknown conference system, none used", extra={"conference": settings.conference})
+        return hall
+    hall.tasks.append(asyncio.create_task(_log_conference(hall.system.events())))
+    if hall.status() or settings.conference == "cocon":
+        hall.tasks.append(asyncio.create_task(Bridge(hall.system, data_dir).run()))
+    return hall
+
+
+async def _report(data_dir: Path, hall: Hall, displays: KioskSupervisor, *, rescan: bool) -> None:
+    """Every 2 s: units and display outputs to the server; the technician's view assignments back."""
+    transport = httpx.AsyncHTTPTransport(uds=str(local_socket_path(data_dir)))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, timeout=5.0) as client:
+        while True:
+            if rescan:  # without udev nobody tells us a cable went in
+                await asyncio.to_thread(displays.rescan)
+            body = {"source": hall.kind, "units": hall.status(), "displays": displays.status()}
+            with contextlib.suppress(httpx.TransportError, ValueError):
+                r = await client.post("/api/local/status", json=body)
+                if r.status_code == 200:
+                    assignments = r.json().get("assignments") or {}
+                    if isinstance(assignments, dict):
+                        await asyncio.to_thread(displays.assign, {str(k): str(v) for k, v in assignments.items()})
+            await asyncio.sleep(REPORT_S)
 
 
 def _stick_handler(data_dir: Path) -> StickHandler:
@@ -109,15 +211,27 @@ def _stick_handler(data_dir: Path) -> StickHandler:
     return StickHandler(HttpHandover(socket=local_socket_path(data_dir)), data_dir / "run" / "media")
 
 
-async def _log_changes(changes: asyncio.Queue[Change], sticks: StickHandler | None = None) -> None:
+async def _log_changes(
+    changes: asyncio.Queue[Change],
+    sticks: StickHandler | None = None,
+    hall: Hall | None = None,
+    displays: KioskSupervisor | None = None,
+) -> None:
     while True:
         change = await changes.get()
         log.info(
             "hardware change",
             extra={"action": change.action, "kind": change.device.kind, "device": change.device.name},
         )
-        if sticks is not None and change.action == "add" and change.device.kind == "storage":
-            await asyncio.to_thread(sticks.on_change, change)  # mount(8) and the handover block
+        try:
+            if sticks is not None and change.action == "add" and change.device.kind == "storage":
+                await asyncio.to_thread(sticks.on_change, change)  # mount(8) and the handover block
+            elif hall is not None and change.device.kind == "serial":
+                await hall.on_change(change)
+            elif displays is not None and change.device.kind == "display":
+                await asyncio.to_thread(displays.rescan)  # the event names the card: read every connector
+        except Exception:  # one bad change must not end the program's watching
+            log.exception("hardware change not handled", extra={"kind": change.device.kind})
 
 
 async def _log_conference(events: AsyncIterator[ConferenceEvent]) -> None:

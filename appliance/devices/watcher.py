@@ -36,6 +36,8 @@ class Device:
     kind: str  # storage | serial | usb | display
     name: str  # a label, a by-id name, a kernel name
     node: str | None = None  # /dev/... when there is one
+    vendor: str | None = None  # USB vendor id (hex, "0403") when udev told us
+    product: str | None = None  # USB product id (hex, "6001")
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def device_from_udev(raw: Any) -> Device | None:
     if subsystem == "tty":
         if not raw.get("ID_BUS"):  # virtual consoles and ptys have no bus
             return None
-        return Device("serial", sys_name, node)
+        return Device("serial", sys_name, node, raw.get("ID_VENDOR_ID"), raw.get("ID_MODEL_ID"))
     if subsystem == "usb":
         if raw.device_type != "usb_device":
             return None

@@ -11,14 +11,17 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from appliance.web.auth import actor_of, device_of
+from appliance.web.live_ballots import cast_live
 
 
 @websocket("/api/live", opt={"permission": "view"})
 async def live(socket: WebSocket[Any, Any, Any]) -> None:
-    """Snapshot on connect, then changed sections; answers resume and ping."""
+    """Snapshot on connect, then changed sections; answers resume and ping, takes ballots."""
     await socket.accept()
-    hub = socket.app.state.appliance.hub
+    appliance = socket.app.state.appliance
+    hub = appliance.hub
     conn = hub.connect(actor_of(socket), device_of(socket))
+    ballots: set[asyncio.Task[None]] = set()  # each ballot waits for its fsync on its own
 
     async def sender() -> None:
         while True:
@@ -45,6 +48,10 @@ async def live(socket: WebSocket[Any, Any, Any]) -> None:
                 await socket.send_text('{"type": "pong"}')
             elif message.get("type") == "resume" and isinstance(message.get("position"), int):
                 hub.resync(conn, message["position"])
+            elif message.get("type") == "vote":
+                job = asyncio.create_task(cast_live(appliance, conn.actor, conn.device, message, socket.send_text))
+                ballots.add(job)
+                job.add_done_callback(ballots.discard)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

@@ -1,0 +1,61 @@
+"""Ballots cast over the live WebSocket, on the real server: same rules, acknowledged once durable."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import connect
+
+from tests.web.realserver import Driver
+
+NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em", "Vũ Thị Giang"]
+
+
+async def _acks(ws: Any, want: int) -> list[dict[str, Any]]:
+    """Read live messages until ``want`` acks arrived (updates in between are skipped)."""
+    out: list[dict[str, Any]] = []
+    while len(out) < want:
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if message.get("type") == "ack":
+            out.append(message)
+    return out
+
+
+async def test_live_ballots_count_once_and_follow_the_same_rules(tmp_path: Path) -> None:
+    d = Driver(tmp_path)
+    await d.setup(NAMES)
+    url = d.server.base_url.replace("http://", "ws://") + "/api/live"
+    async with d.client() as c:
+        await c.post("/api/sitting/open", json={}, headers=d.h("d1"))
+        for i in range(1, 6):
+            await c.post("/api/attendance/check-in", json={}, headers=d.h(f"d{i}"))
+        poll = (await c.post("/api/polls", json={"question": "Bầu?", "method": "secret"}, headers=d.h("d1"))).json()
+        pid = poll["poll"]["id"]
+        async with connect(url, additional_headers=d.h("d2"), proxy=None) as ws2, \
+                connect(url, additional_headers=d.h("d6"), proxy=None) as ws6:
+            # A double-tapping tablet: ten resends of one ballot, then ten new ballots.
+            for _ in range(10):
+                await ws2.send(json.dumps({"type": "vote", "id": "tap-1", "poll_id": pid, "answer": "for"}))
+            for n in range(10):
+                await ws2.send(json.dumps({"type": "vote", "id": f"tap-{n + 2}", "poll_id": pid, "answer": "against"}))
+            acks = await _acks(ws2, 20)
+            same = [a for a in acks if a["id"] == "tap-1"]
+            assert [a["ok"] for a in same] == [True] * 10
+            assert {a["position"] for a in same} == {same[0]["position"]}
+            assert sorted(a["code"] for a in acks if a["id"] != "tap-1") == ["already_voted"] * 10
+            # The acknowledgement of a secret ballot carries no choice.
+            assert set(same[0]) == {"type", "id", "ok", "position"}
+            # Delegate 6 did not check in; a ballot without an id is malformed.
+            await ws6.send(json.dumps({"type": "vote", "id": "x", "poll_id": pid, "answer": "for"}))
+            await ws6.send(json.dumps({"type": "vote", "poll_id": pid, "answer": "for"}))
+            refused = await _acks(ws6, 2)
+            assert [(a["ok"], a["code"]) for a in refused] == [(False, "not_present"), (False, "invalid")]
+            assert refused[0]["message"] == "Đại biểu chưa điểm danh nên chưa thể biểu quyết."
+            closed = (await c.post(f"/api/polls/{pid}/close", json={}, headers=d.h("d1"))).json()["poll"]
+            assert (closed["result"]["counts"]["for"], closed["result"]["counts"]["against"]) == (1, 0)
+            await ws2.send(json.dumps({"type": "vote", "id": "late", "poll_id": pid, "answer": "for"}))
+            assert [a["code"] for a in await _acks(ws2, 1)] == ["poll_closed"]
+    await d.server.stop()
