@@ -42,6 +42,29 @@ def outbox_path(data_dir: Path, sitting_id: str, manifest_sha256: str) -> Path:
     return Path(data_dir) / OUTBOX / f"{sitting_id}-{manifest_sha256[:16]}.phsa"
 
 
+def outbox_dir(data_dir: Path) -> Path:
+    """The folder ``phs sync`` and ``phs devices`` take sealed archives from."""
+    return Path(data_dir) / OUTBOX
+
+
+def pending_exports(data_dir: Path, state: Any) -> list[dict[str, Any]]:
+    """Outbox archives whose manifest no receipt confirms yet (what a USB export still has to carry)."""
+    from appliance.archive.envelope import read_header
+
+    confirmed = {r.manifest_sha256 for book in state.minutes.values() for r in book.receipts}
+    out = []
+    folder = outbox_dir(data_dir)
+    for path in sorted(folder.glob("*.phsa")) if folder.is_dir() else []:
+        try:
+            header = read_header(path)
+        except Exception:  # noqa: BLE001 - a half-written or foreign file is not offered
+            continue
+        if header.get("manifest_sha256") not in confirmed:
+            out.append({"file": path.name, "size": path.stat().st_size, "sitting": header.get("sitting"),
+                        "manifest_sha256": header.get("manifest_sha256")})
+    return out
+
+
 def remember_receipt_key(data_dir: Path, keyring: Keyring, manifest_sha256: str, key: bytes) -> None:
     """Keep the key a USB receipt for this archive is MACed with, sealed like everything else."""
     tag = hashlib.sha256(key).hexdigest()[:8]  # several builds of one content each keep theirs
@@ -82,8 +105,10 @@ async def finalise(appliance: Any, actor: Any, sitting_id: str, device: str, tok
         raise refuse("not_found", "Không có phiên họp này.", "No such sitting.")
     pdf, docx_bytes, cut = await asyncio.to_thread(draft, data, keyring, sitting_id)
     digest, signature, public = sign_minutes(keyring.identity(), pdf)
-    (token or NoToken()).sign(bytes.fromhex(digest))  # a second signature where a token adapter exists
-    args = {
+    # A second signature where a secretary's token adapter is configured (signing.py).
+    signer = token or getattr(appliance, "signing_token", None) or NoToken()
+    signed = await asyncio.to_thread(signer.sign, bytes.fromhex(digest))
+    args: dict[str, Any] = {
         "sitting_id": sitting_id,
         "pdf_sha256": digest,
         "docx_sha256": hashlib.sha256(docx_bytes).hexdigest(),
@@ -93,6 +118,8 @@ async def finalise(appliance: Any, actor: Any, sitting_id: str, device: str, tok
         "public_key": public,
         "cut": cut,
     }
+    if signed is not None:
+        args["token"] = [signed.mechanism, signed.signature, signed.certificate]
     outcome = await appliance.execute(actor, Command("finalise_minutes", args), device=device)
     result: dict[str, Any] = {"finalised": True, "pdf_sha256": digest, "position": outcome["position"], "archive": None}
     recipient = getattr(appliance.settings, "archive_public_key", "")
@@ -105,8 +132,6 @@ async def finalise(appliance: Any, actor: Any, sitting_id: str, device: str, tok
 
 def final_files(appliance: Any, sitting_id: str) -> dict[str, bytes]:
     """The frozen PDF, DOCX and signature file of a finalised sitting."""
-    from appliance.archive.signing import signature_file
-
     book = appliance.state.minutes.get(sitting_id)
     if book is None or book.final is None:
         raise refuse("not_found", "Biên bản chưa hoàn thành.", "The minutes are not finalised.")
@@ -114,8 +139,16 @@ def final_files(appliance: Any, sitting_id: str) -> dict[str, bytes]:
     return {
         "pdf": appliance.blobs.get(f.pdf_blob),
         "docx": appliance.blobs.get(f.docx_blob),
-        "sig": signature_file(f.pdf_sha256, f.signature, f.public_key),
+        "sig": final_signature(f),
     }
+
+
+def final_signature(final: Any) -> bytes:
+    """The detached ``minutes.pdf.sig`` of frozen minutes (with the token's signature, if any)."""
+    from appliance.archive.signing import TokenSignature, signature_file
+
+    token = TokenSignature(*final.token) if final.token else None
+    return signature_file(final.pdf_sha256, final.signature, final.public_key, token)
 
 
 def status(appliance: Any, sitting_id: str) -> dict[str, Any]:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from appliance.archive.after_sitting import final_signature
 from appliance.archive.envelope import SealingWriter, canonical
 from appliance.archive.replay import Row, read_rows, replay
-from appliance.archive.signing import signature_file
 from appliance.core.errors import refuse
 from appliance.store.blobs import BlobStore
 from appliance.store.frames import SESSION_KEY
@@ -84,7 +84,7 @@ def collect(data_dir: Path, keyring: Keyring, sitting_id: str) -> tuple[dict[str
         for r in kept
     )
     blobs = BlobStore(data_dir / "blobs", keyring.data_key("blobs"), keyring.mac_key("blobs"))
-    sig = signature_file(final.pdf_sha256, final.signature, final.public_key)
+    sig = final_signature(final)
     parts = [
         Part("journal/records.jsonl", lambda: journal),
         Part("minutes/minutes.docx", lambda: blobs.get(final.docx_blob)),

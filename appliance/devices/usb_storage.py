@@ -1,5 +1,7 @@
 """USB sticks carrying provisioning and update bundles: mount read-only, hand over, receipt.
 
+(A stick with a ``PHS-archive/`` folder also takes sealed archives out: ``usb_archive.py``.)
+
 When a stick appears, `phs devices` mounts it read-only (``ro,nosuid,nodev,noexec``),
 finds ``*.phsb`` bundles at its top level or in ``PHS/``, and hands each to the server
 (which verifies and applies it — this process never opens the store). The stick gets
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from appliance.core.errors import PhsError
+from appliance.devices.usb_archive import ArchiveStick, LocalArchiveLink
 from appliance.devices.watcher import Change
 
 log = logging.getLogger("phs.devices.usb")
@@ -149,11 +152,16 @@ def bundle_kind(path: Path) -> str:
 class StickHandler:
     """What happens when a USB stick is plugged into the box."""
 
-    def __init__(self, handover: Handover, mount_root: Path, mounter: Mounter | None = None) -> None:
+    def __init__(self, handover: Handover, mount_root: Path, mounter: Mounter | None = None,
+                 archive: ArchiveStick | None = None) -> None:
         self.handover = handover
         self.mount_root = mount_root
         self.mounter = mounter or SystemMounter()
         self.outcomes: list[dict[str, Any]] = []
+        # Archive export (usb_archive.py) rides the same local socket as the bundles.
+        socket = getattr(handover, "socket", None)
+        self.archive = archive or (ArchiveStick(LocalArchiveLink(socket)) if socket else None)
+        self.archive_outcomes: list[dict[str, Any]] = []
 
     def on_change(self, change: Change) -> list[dict[str, Any]] | None:
         """Handle an 'add' of a storage device; other changes are not ours."""
@@ -175,6 +183,8 @@ class StickHandler:
             for path in find_bundles(target):
                 outcomes.append(self._hand_over(path))
             self._write_back(target, outcomes)
+            if self.archive is not None and self.archive.wants(target):
+                self.archive_outcomes.append(self.archive.process(target, lambda: self.mounter.make_writable(target)))
         finally:
             self.mounter.unmount(target)
         self.outcomes += outcomes

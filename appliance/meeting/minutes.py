@@ -51,6 +51,18 @@ class MinutesFinalised(Event):
     public_key: str
     cut: int
     at: float
+    token: tuple[str, str, str] | None = None  # (mechanism, signature, certificate) from a PKCS#11 token
+
+
+@event("absence_noted")
+@dataclass(frozen=True)
+class AbsenceNoted(Event):
+    """The secretary recorded why a delegate is absent from a sitting (empty: the reason is withdrawn)."""
+
+    sitting_id: str
+    participant_id: str
+    reason: str
+    at: float
 
 
 @event("archive_receipt")
@@ -99,6 +111,18 @@ def _conclusions(state: SessionState, actor: Actor, args: dict[str, Any], now: S
     return [MinutesConclusionsSet(sitting.id, text, place, now.wall)]
 
 
+@handles("note_absence", "minutes.manage")
+def _absence(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    sitting = _sitting(state, args.get("sitting_id"))
+    _frozen(state, sitting.id)
+    pid = args.get("participant_id")
+    person = state.participants.get(pid) if isinstance(pid, str) else None
+    if person is None or not person.is_delegate:
+        raise refuse("not_found", "Không có đại biểu này.", "No such delegate.")
+    reason = _text(args, "reason", required=False, limit=500)
+    return [AbsenceNoted(sitting.id, person.id, reason, now.wall)]
+
+
 @handles("finalise_minutes", "minutes.manage")
 def _finalise(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
     sitting = _sitting(state, args.get("sitting_id"))
@@ -115,6 +139,11 @@ def _finalise(state: SessionState, actor: Actor, args: dict[str, Any], now: Stam
     cut = args.get("cut")
     if not isinstance(cut, int) or not 0 < cut <= state.position:
         raise refuse("invalid", message_en="cut must be a journal position already written.")
+    token = args.get("token")
+    if token is not None and not (
+        isinstance(token, (list, tuple)) and len(token) == 3 and all(isinstance(t, str) and len(t) <= 20_000 for t in token)
+    ):
+        raise refuse("invalid", message_en="token must be (mechanism, signature, certificate).")
     return [
         MinutesFinalised(
             sitting.id,
@@ -126,6 +155,7 @@ def _finalise(state: SessionState, actor: Actor, args: dict[str, Any], now: Stam
             str(args["public_key"]),
             cut,
             now.wall,
+            None if token is None else (str(token[0]), str(token[1]), str(token[2])),
         )
     ]
 
@@ -168,7 +198,17 @@ def _final(s: SessionState, e: MinutesFinalised) -> None:
         public_key=e.public_key,
         cut=e.cut,
         at=e.at,
+        token=None if e.token is None else list(e.token),
     )
+
+
+@applies(AbsenceNoted)
+def _absent(s: SessionState, e: AbsenceNoted) -> None:
+    book = _book(s, e.sitting_id)
+    if e.reason:
+        book.absences[e.participant_id] = e.reason
+    else:
+        book.absences.pop(e.participant_id, None)
 
 
 @applies(ArchiveReceipt)

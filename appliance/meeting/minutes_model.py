@@ -20,6 +20,7 @@ class FinalMinutes(BaseModel):
     public_key: str
     cut: int  # the journal position the minutes were generated from
     at: float
+    token: list[str] | None = None  # a PKCS#11 token's (mechanism, signature, certificate), if one signed
 
 
 class Receipt(BaseModel):
@@ -38,5 +39,6 @@ class SittingMinutes(BaseModel):
     conclusions: str = ""  # the chair's conclusions, as the secretary edited them
     place: str = ""
     edited_at: float | None = None
+    absences: dict[str, str] = Field(default_factory=dict)  # delegate id -> reason the secretary recorded
     final: FinalMinutes | None = None
     receipts: list[Receipt] = Field(default_factory=list)

@@ -67,8 +67,9 @@ async def run(
     interval: float = UPLINK_CHECK_S,
     uplink: Callable[[], bool] = has_uplink,
     settings: Settings | None = None,
+    on_hall_network: Callable[[Settings], bool] | None = None,
 ) -> int:
-    """The program's body; tests pass their own ``stop``, ``interval`` and ``uplink``."""
+    """The program's body; tests pass their own ``stop``, ``interval``, ``uplink`` and ``on_hall_network``."""
     stop = stop or asyncio.Event()
     handled = stop_on_signals(stop)
     loop = asyncio.get_running_loop()
@@ -85,7 +86,7 @@ async def run(
                 log.info("uplink up" if now else "uplink down", extra={"uplink": now})
                 last = now
             if settings is not None:
-                await _ship(settings, now)
+                await _ship(settings, now, on_hall_network)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
     finally:
@@ -95,11 +96,17 @@ async def run(
     return 0
 
 
-async def _ship(settings: Settings, uplink: bool) -> None:
-    """One shipping round in a worker thread; a failure is logged, the program keeps waiting."""
+async def _ship(settings: Settings, uplink: bool, on_hall_network: Callable[[Settings], bool] | None = None) -> None:
+    """One shipping round in a worker thread; a failure is logged, the program keeps waiting.
+
+    Without a default route the round is not even tried (no timeouts piling up, no
+    errors on the technician page): the program waits for the uplink. An archive server
+    on the hall's own network is reachable without one.
+    """
     from appliance.sync.rounds import configured, endpoint_is_local, sync_round
 
-    if not configured(settings) or not (uplink or endpoint_is_local(settings)):
+    local = on_hall_network or endpoint_is_local
+    if not configured(settings) or not (uplink or await asyncio.to_thread(local, settings)):
         return
     try:
         await asyncio.to_thread(sync_round, settings)

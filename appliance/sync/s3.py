@@ -17,8 +17,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ log = logging.getLogger("appliance.sync")
 
 MIN_PART = 5 * 1024 * 1024
 ATTEMPTS = 5
+WORKERS = 4  # parts in flight at once: enough to fill a LAN or a city uplink, little memory
 CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "InvalidToken"}
 
 
@@ -116,9 +119,11 @@ def object_key(settings: Settings, sitting: str, manifest: str) -> str:
 class Shipper:
     """Uploads archives for one settings; ``entry`` is the archive's record in the sync state."""
 
-    def __init__(self, settings: Settings, save: Callable[[], None], *, s3: Any = None, max_kbps: float = 0.0) -> None:
+    def __init__(self, settings: Settings, save: Callable[[], None], *, s3: Any = None, max_kbps: float = 0.0,
+                 workers: int = WORKERS) -> None:
         self.settings, self.save = settings, save
         self.s3 = s3 or client(settings)
+        self.workers = max(1, workers)
         self.part_size = max(MIN_PART, settings.s3_part_mb * 1024 * 1024)
         self.max_kbps = max_kbps
 
@@ -197,9 +202,28 @@ class Shipper:
         return str(made["UploadId"])
 
     def _send_parts(self, path: Path, entry: dict[str, Any], key: str, upload_id: str) -> list[bytes]:
+        """Send the parts the store lacks, ``workers`` at a time; the state is saved after each one.
+
+        Parts are read in order by this thread (so at most ``workers`` parts sit in memory) and
+        sent by a small pool, as boto3's own transfer manager does; a capped uplink sends one at a time.
+        """
         done = {p["n"]: p for p in entry.get("parts", [])}
         md5s: list[bytes] = []
-        with Path(path).open("rb") as fh:
+        lock = threading.Lock()
+        workers = 1 if self.max_kbps > 0 else self.workers
+
+        def send(n: int, chunk: bytes, md5: bytes) -> None:
+            started = time.monotonic()
+            answer = retry(f"part {n}", self._part(key, upload_id, n, chunk, md5))
+            with lock:
+                done[n] = {"n": n, "etag": str(answer["ETag"])}
+                entry["parts"] = sorted(done.values(), key=lambda p: p["n"])
+                entry["sent_bytes"] = min(entry["size"], len(entry["parts"]) * self.part_size)
+                self.save()
+            self._throttle(len(chunk), time.monotonic() - started)
+
+        with ThreadPoolExecutor(max_workers=workers) as pool, Path(path).open("rb") as fh:
+            pending: set[Future[None]] = set()
             n = 0
             while chunk := fh.read(self.part_size):
                 n += 1
@@ -207,13 +231,13 @@ class Shipper:
                 md5s.append(md5)
                 if n in done and done[n]["etag"].strip('"') == md5.hex():
                     continue
-                started = time.monotonic()
-                answer = retry(f"part {n}", self._part(key, upload_id, n, chunk, md5))
-                done[n] = {"n": n, "etag": str(answer["ETag"])}
-                entry["parts"] = sorted(done.values(), key=lambda p: p["n"])
-                entry["sent_bytes"] = min(entry["size"], sum(self.part_size for _ in entry["parts"]))
-                self.save()
-                self._throttle(len(chunk), time.monotonic() - started)
+                if len(pending) >= workers:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        future.result()  # a failed part stops the reading; the others finish
+                pending.add(pool.submit(send, n, chunk, md5))
+            for future in pending:
+                future.result()
         return md5s
 
     def _part(self, key: str, upload_id: str, n: int, chunk: bytes, md5: bytes) -> Callable[[], Any]:

@@ -66,6 +66,13 @@ async def _play(d: Driver, out: Finalised) -> None:
         r = await c.put(f"/api/minutes/{sid}/conclusions", headers=sec,
                         json={"conclusions": "Chủ tọa kết luận: thống nhất thông qua.", "place": "Phường Thử nghiệm"})
         out.answers["conclusions"] = r.status_code
+        r = await c.put(f"/api/minutes/{sid}/absences", headers=sec,
+                        json={"participant_id": d.ids["d6"], "reason": "Đi công tác tại Sở Nội vụ"})
+        out.answers["absence"] = r.status_code
+        r = await c.put(f"/api/minutes/{sid}/absences", headers=sec, json={"participant_id": "nobody", "reason": "x"})
+        out.answers["absence_unknown"] = r.json().get("code")
+        out.answers["absence_delegate"] = (await c.put(f"/api/minutes/{sid}/absences", headers=d.h("d2"),
+                                                       json={"participant_id": d.ids["d6"], "reason": "x"})).status_code
         out.answers["finalise_open"] = (await c.post(f"/api/minutes/{sid}/finalise", headers=sec)).json()
         await c.post("/api/sitting/close", json={}, headers=chair)
         out.answers["draft_chair"] = (await c.get(f"/api/minutes/{sid}/draft/pdf", headers=chair)).status_code
@@ -75,6 +82,8 @@ async def _play(d: Driver, out: Finalised) -> None:
         final = await c.get(f"/api/minutes/{sid}/draft/pdf", headers=sec)
         out.answers["final_pdf"] = final.content
         out.answers["final_docx"] = (await c.get(f"/api/minutes/{sid}/draft/docx", headers=sec)).content
+        out.answers["final_sig"] = (await c.get(f"/api/minutes/{sid}/draft/sig", headers=sec)).content
+        out.answers["status"] = (await c.get(f"/api/minutes/{sid}", headers=sec)).json()
     await d.server.stop()
 
 

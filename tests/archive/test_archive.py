@@ -109,8 +109,12 @@ def test_a_modified_byte_in_each_opened_part_is_named(built: tuple[Path, Path], 
 
 
 def test_usb_export_and_receipt_round_trip(finalised: Finalised, tmp_path: Path) -> None:
+    # On a copy: the receipt recorded here must not confirm the shared sitting for other tests.
+    data, keys = tmp_path / "data", tmp_path / "keys"
+    shutil.copytree(finalised.data, data)
+    shutil.copytree(finalised.keys, keys)
     stick = tmp_path / "stick"
-    common = ["--data", str(finalised.data), "--keys", str(finalised.keys)]
+    common = ["--data", str(data), "--keys", str(keys)]
     assert archive_main(["export", finalised.sitting, "--to", str(stick), "--recipient", finalised.archive_public, *common]) == 0
     (archive,) = stick.glob("*.phsa")
     receipt = tmp_path / "receipt.json"
@@ -122,7 +126,7 @@ def test_usb_export_and_receipt_round_trip(finalised: Finalised, tmp_path: Path)
     from appliance.archive.replay import read_rows, replay
     from appliance.store.keys import Keyring
 
-    ring = Keyring.open(finalised.keys, finalised.data, create=False)
-    book = replay(read_rows(finalised.data / "journal", ring.existing_key)).state.minutes[finalised.sitting]
+    ring = Keyring.open(keys, data, create=False)
+    book = replay(read_rows(data / "journal", ring.existing_key)).state.minutes[finalised.sitting]
     assert [r.target for r in book.receipts] == ["usb"]
     assert book.receipts[0].manifest_sha256 == envelope.read_header(archive)["manifest_sha256"]

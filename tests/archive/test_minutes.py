@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from appliance.archive.cli import main as archive_main
 from appliance.archive.minutes_content import pct
 from appliance.archive.replay import read_rows, replay
+from appliance.archive.signing import check_signature
 from appliance.store.keys import Keyring
 from tests.archive.conftest import Finalised
 
@@ -96,6 +98,9 @@ def test_scenario_minutes_list_speakers_in_order_with_diacritics(scenario_minute
         assert words in text
         assert words in dtext + "\n".join(drows)
     assert "Tài liệu: Nghị quyết" in text  # the corpus document under its item
+    guests = [p.name for p in state.participants.values() if p.role == "guest"]
+    assert len(guests) == 1 and guests[0] in text.split("Khách mời")[1]
+    assert f"{delegates[11].name}\nKhông có lý do được ghi nhận" in text  # delegate 12 never came
 
 
 def test_minutes_figures_equal_the_api(finalised: Finalised) -> None:
@@ -107,6 +112,15 @@ def test_minutes_figures_equal_the_api(finalised: Finalised) -> None:
     assert finalised.polls["public"]["result"]["counts"] == {"for": 3, "against": 1, "abstain": 1, "not_voted": 1}
     assert "Nguyễn Văn Chủ" in text.split("Lựa chọn")[1]  # the public poll's per-delegate list
     assert "Chủ tọa kết luận: thống nhất thông qua." in text
+    absent = text.split("Đại biểu vắng mặt")[1]
+    assert "Đỗ Ngọc Lan\nĐi công tác tại Sở Nội vụ" in absent  # the reason the secretary recorded
+    assert "Tổng số đại biểu: 6; có mặt: 5; vắng mặt: 1." in text
+
+
+def test_absence_reasons_only_by_the_secretary_and_only_for_delegates(finalised: Finalised) -> None:
+    a = finalised.answers
+    assert (a["absence"], a["absence_unknown"], a["absence_delegate"]) == (200, "not_found", 403)
+    assert list(a["status"]["absences"].values()) == ["Đi công tác tại Sở Nội vụ"]
 
 
 def test_finalising_freezes_the_minutes_in_the_journal(finalised: Finalised) -> None:
@@ -116,3 +130,18 @@ def test_finalising_freezes_the_minutes_in_the_journal(finalised: Finalised) -> 
     assert a["finalise"]["pdf_sha256"] == hashlib.sha256(a["final_pdf"]).hexdigest()
     assert a["after_final"] == "conflict"
     assert a["final_docx"][:2] == b"PK"
+    sig = json.loads(a["final_sig"])
+    assert sig["pdf_sha256"] == a["finalise"]["pdf_sha256"] == a["status"]["final"]["pdf_sha256"]
+    assert check_signature(a["final_pdf"], a["final_sig"]) is None
+    changed = bytearray(a["final_pdf"])
+    changed[len(changed) // 2] ^= 0x01
+    assert check_signature(bytes(changed), a["final_sig"]) == "minutes.pdf does not match the hash its signature names"
+
+
+def test_minutes_pdf_embeds_a_font_with_vietnamese_glyphs(finalised: Finalised) -> None:
+    doc = pymupdf.open("pdf", finalised.answers["final_pdf"])
+    fonts = {f[3].split("+")[-1]: len(doc.extract_font(f[0])[3]) for page in doc for f in page.get_fonts()}
+    assert {"Charis SIL Regular", "Charis SIL Bold"} <= set(fonts)  # full Vietnamese coverage, as MuPDF ships it
+    assert all(size > 0 for size in fonts.values()), fonts  # every font embedded (a subset), none left to the reader
+    assert "Đỗ Ngọc Lan" in pdf_text(finalised.answers["final_pdf"])
+    assert "ỗ" in pdf_text(finalised.answers["final_pdf"])

@@ -133,3 +133,39 @@ def test_receipt_is_reported_with_key_and_checksum(s3_server: S3Server, tmp_path
     assert sent == [{"sitting_id": "s7", "manifest_sha256": MANIFEST, "target": "s3",
                      "key": f"phs/s7/{MANIFEST}.phsa", "checksum": f"sha256:{sha}"}]
     assert json.loads(sync_state.state_path(data).read_text())["version"] == 1
+
+
+async def test_sync_waits_for_the_uplink_then_ships(s3_server: S3Server, tmp_path: Path) -> None:
+    import asyncio
+
+    from appliance.sync.program import run
+
+    s3: Any = s3_server.client()
+    s3.create_bucket(Bucket="uplink")
+    data = tmp_path / "data"
+    make_archive(data, 1 << 20, sitting="s9")
+    settings = Settings(data_dir=data, s3_endpoint=s3_server.endpoint, s3_bucket="uplink",
+                        s3_access_key=s3_server.access_key, s3_secret_key=s3_server.secret_key)
+    up = asyncio.Event()
+    stop = asyncio.Event()
+    checks: list[bool] = []
+
+    def uplink() -> bool:
+        checks.append(up.is_set())
+        return up.is_set()
+
+    # The endpoint counts as a city data centre reached over the uplink, not the hall's network.
+    task = asyncio.create_task(run(data, stop=stop, interval=0.05, uplink=uplink, settings=settings,
+                                   on_hall_network=lambda s: False))
+    while len(checks) < 5:
+        await asyncio.sleep(0.02)
+    assert s3.list_objects_v2(Bucket="uplink").get("KeyCount") == 0
+    assert not sync_state.state_path(data).exists()  # not even tried: no errors while waiting
+    up.set()
+    deadline = time.monotonic() + 30
+    while s3.list_objects_v2(Bucket="uplink").get("KeyCount") == 0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    stop.set()
+    assert await task == 0
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="uplink")["Contents"]] == [f"phs/s9/{MANIFEST}.phsa"]
+    assert saved(data)["state"] == "uploaded"

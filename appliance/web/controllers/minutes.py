@@ -6,8 +6,10 @@ import asyncio
 from typing import Any
 
 from litestar import Request, Response, get, post, put
+from litestar.response import File
 
 from appliance.archive import after_sitting
+from appliance.core.errors import refuse
 from appliance.meeting.decide import Command
 from appliance.meeting.roles import Actor
 from appliance.web.auth import LOCAL, actor_of, device_of
@@ -45,6 +47,10 @@ async def minutes_draft(request: Request[Any, Any, Any], sitting_id: str, fmt: s
         pdf, docx, _ = await asyncio.to_thread(after_sitting.draft, appliance.settings.data_dir, appliance.keyring, sitting_id)
     if fmt == "docx":
         return _file(docx, DOCX, f"bien-ban-{sitting_id}.docx")
+    if fmt == "sig":  # the box's detached signature: exists only once the minutes are final
+        return _file(after_sitting.final_files(appliance, sitting_id)["sig"], "application/json", f"bien-ban-{sitting_id}.pdf.sig")
+    if fmt != "pdf":
+        raise refuse("not_found", "Không có định dạng này (pdf, docx, sig).", "No such format (pdf, docx, sig).")
     return _file(pdf, PDF, f"bien-ban-{sitting_id}.pdf")
 
 
@@ -54,6 +60,15 @@ async def set_conclusions(request: Request[Any, Any, Any], sitting_id: str, data
     body = body_dict(data)
     args = {"sitting_id": sitting_id, "conclusions": body.get("conclusions", ""), "place": body.get("place", "")}
     outcome = await run(request, "set_minutes_conclusions", args)
+    return {"ok": True, "position": outcome["position"]}
+
+
+@put("/api/minutes/{sitting_id:str}/absences", opt={"permission": "minutes.manage"})
+async def note_absence(request: Request[Any, Any, Any], sitting_id: str, data: Any = None) -> dict[str, Any]:
+    """The secretary records why a delegate is absent (vắng mặt có lý do); an empty reason withdraws it."""
+    body = body_dict(data)
+    args = {"sitting_id": sitting_id, "participant_id": body.get("participant_id"), "reason": body.get("reason", "")}
+    outcome = await run(request, "note_absence", args)
     return {"ok": True, "position": outcome["position"]}
 
 
@@ -91,4 +106,35 @@ async def record_receipt_local(request: Request[Any, Any, Any], data: Any = None
     return {"ok": True, "position": outcome["position"], "changed": outcome.get("changed", True)}
 
 
-ROUTES = [minutes_status, minutes_draft, set_conclusions, finalise, archive_status, record_receipt, record_receipt_local]
+@get("/api/local/archive/exports", opt={"permission": LOCAL})
+async def exports_local(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Sealed archives still waiting for a receipt, for ``phs devices`` to copy onto a stick."""
+    appliance = request.app.state.appliance
+    return {"archives": await asyncio.to_thread(after_sitting.pending_exports, appliance.settings.data_dir, appliance.state)}
+
+
+@get("/api/local/archive/exports/{name:str}", opt={"permission": LOCAL})
+async def export_file_local(request: Request[Any, Any, Any], name: str) -> File:
+    """One sealed archive's bytes (already encrypted for the archive: nothing readable leaves)."""
+    appliance = request.app.state.appliance
+    listed = await asyncio.to_thread(after_sitting.pending_exports, appliance.settings.data_dir, appliance.state)
+    if name not in {a["file"] for a in listed}:
+        raise refuse("not_found", "Không có tệp lưu trữ này.", "No such archive waiting for export.")
+    path = after_sitting.outbox_dir(appliance.settings.data_dir) / name
+    return File(path=path, filename=name, media_type="application/octet-stream")
+
+
+@post("/api/local/archive/usb-receipts", opt={"permission": LOCAL}, status_code=200)
+async def usb_receipt_local(request: Request[Any, Any, Any], data: Any = None) -> dict[str, Any]:
+    """A receipt the archive side wrote on a stick: recorded once its MAC matches one of our builds."""
+    from appliance.archive.receipts import check_receipt
+
+    appliance = request.app.state.appliance
+    record = await asyncio.to_thread(check_receipt, appliance.settings.data_dir, appliance.keyring, body_dict(data))
+    outcome = await appliance.execute(SYNC_ACTOR, Command("record_archive_receipt", record), device="local")
+    return {"ok": True, "sitting_id": record["sitting_id"], "position": outcome["position"],
+            "changed": outcome.get("changed", True)}
+
+
+ROUTES = [minutes_status, minutes_draft, set_conclusions, note_absence, finalise, archive_status, record_receipt,
+          record_receipt_local, exports_local, export_file_local, usb_receipt_local]
