@@ -75,6 +75,10 @@ class Settings:
     sync_token: str = field(default="", metadata={"help": "A technician device credential `phs sync` reports receipts with when the local socket is absent."})
     sync_server_url: str = field(default="http://127.0.0.1:8080", metadata={"help": "Where `phs sync` reaches the server over HTTP (fallback to the local socket)."})
     retention_days: float = field(default=30.0, metadata={"help": "Days after a confirmed upstream receipt before a sitting's data key is destroyed."})
+    conference: str = field(default="simulated", metadata={"help": "Conference system `phs devices` drives: simulated, phs-bus, cocon or none."})
+    bus_device: str = field(default="", metadata={"help": "phs-bus line device; empty: the adapter is found by its USB vendor/product id and followed as it is plugged and pulled."})
+    cocon_host: str = field(default="", metadata={"help": "Address of the Televic CoCon room server (REST API on port 8890) when conference is cocon."})
+    kiosk_command: str = field(default="", metadata={"help": "Command starting one kiosk browser per connected display output ({url}, {connector}, {profile}); empty: outputs are only reported."})
 
     @staticmethod
     def env_name(name: str) -> str:
@@ -87,10 +91,6 @@ class Settings:
         values: dict[str, object] = {}
         for f in fields(cls):
             raw = os.environ.get(cls.env_name(f.name))
-    conference: str = field(default="simulated", metadata={"help": "Conference system `phs devices` drives: simulated, phs-bus, cocon or none."})
-    bus_device: str = field(default="", metadata={"help": "phs-bus line device; empty: the adapter is found by its USB vendor/product id and followed as it is plugged and pulled."})
-    cocon_host: str = field(default="", metadata={"help": "Address of the Televic CoCon room server (REST API on port 8890) when conference is cocon."})
-    kiosk_command: str = field(default="", metadata={"help": "Command starting one kiosk browser per connected display output ({url}, {connector}, {profile}); empty: outputs are only reported."})
             if raw is not None:
                 values[f.name] = _coerce(f.type, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
