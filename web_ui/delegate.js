@@ -4,6 +4,7 @@ import {
   $, boot, currentItem, el, fill, lastClosedPoll, openPoll, personName, run, sittingStatusLabel,
 } from "./app.js";
 import { DocViewer } from "./docs.js";
+import { myFloorCard } from "./floor.js";
 import { renderGroups } from "./groups.js";
 import { t } from "./i18n.js";
 import { resultCard } from "./result.js";
@@ -11,6 +12,7 @@ import { votePanel } from "./vote.js";
 import { keepPagesOffline, startOffline, wipeOffline } from "./offline.js";
 
 const viewer = new DocViewer($("#viewer"));
+viewer.openElsewhere = (doc, page) => openPage(doc, page); // search hits and "follow me" across items
 let browsing = null; // agenda item number picked by the delegate (null = follow the chair)
 let lastCurrent = null;
 const dismissed = new Set(JSON.parse(sessionStorage.getItem("phs.dismissed") || "[]"));
@@ -91,7 +93,7 @@ function renderFloor(state, me) {
     return;
   }
   const parts = [];
-  if (speaking) parts.push(el("div", { class: "floor-status speaking", text: t("you_are_speaking") }));
+  if (speaking) parts.push(el("div", { class: "floor-status speaking", text: t("you_are_speaking") }), myFloorCard(state, myId));
   else if (idx >= 0) parts.push(el("div", { class: "floor-status queued", "data-testid": "queue-position", text: t("queue_position", { n: idx + 1 }) }));
   const actions = el("div", { class: "floor-actions" });
   if (idx >= 0) {
@@ -123,7 +125,7 @@ function renderDocs(state) {
   const shownN = browsing ?? cur ?? firstWithDocs;
   const item = (state.agenda || []).find((it) => it.n === shownN) || null;
   $("#doc-heading").textContent = item ? `${t("item_n", { n: item.n })}: ${item.title}` : t("no_current_item");
-  viewer.update(state, item);
+  viewer.update(state, item, latest?.me);
 }
 
 function renderOverlay(state, me) {
