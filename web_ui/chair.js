@@ -6,11 +6,10 @@ import {
 } from "./app.js";
 import { renderGroupsChair } from "./groups_chair.js";
 import { getLang, t } from "./i18n.js";
-import { methodLabel, pollProgress, resultCard } from "./result.js";
+import { annulBox, chairPollForm, preparedList } from "./polls_chair.js";
+import { livePartial, pollKicker, pollProgress, resultCard } from "./result.js";
 import { votePanel } from "./vote.js";
 
-const RULES = ["more_than_half_of_total", "two_thirds_of_total", "more_than_half_of_present", "more_than_half_of_cast"];
-const ANSWERS = ["for", "against", "abstain"];
 let latest = null;
 
 /** A button that asks once more before acting: the first tap arms it, the second acts. */
@@ -151,73 +150,51 @@ function renderFloor(state) {
   );
 }
 
-// The poll form is built once so typing survives live updates.
-let pollForm = null;
-let formLang = null;
-function buildPollForm() {
-  const question = el("textarea", { id: "poll-question", name: "question", rows: "2", required: true });
-  question.value = t("poll_question_default");
-  const method = el("div", { class: "segmented", role: "radiogroup" },
-    ["public", "secret"].map((m) =>
-      el("label", { class: "seg" },
-        el("input", { type: "radio", name: "method", value: m, checked: m === "public" }),
-        el("span", { text: t(`method_${m}`) }))));
-  const rule = el("select", { id: "poll-rule", name: "rule" },
-    RULES.map((r) => el("option", { value: r, text: t(`rule_${r}`) })));
-  const answers = el("div", { class: "answer-checks" },
-    ANSWERS.map((a) =>
-      el("label", { class: "check" },
-        el("input", { type: "checkbox", name: "answers", value: a, checked: true }),
-        el("span", { text: t(`ans_${a}`) }))));
-  const form = el("form", { class: "poll-form", id: "poll-form" },
-    el("h2", { text: t("poll_new") }),
-    el("label", { class: "field-label", for: "poll-question", text: t("poll_question") }), question,
-    el("div", { class: "field-label", text: t("poll_method") }), method,
-    el("label", { class: "field-label", for: "poll-rule", text: t("poll_rule") }), rule,
-    el("div", { class: "field-label", text: t("poll_answers") }), answers,
-    el("button", { type: "submit", class: "btn primary big wide", "data-testid": "open-poll", text: t("poll_open") }));
-  form.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    const fd = new FormData(form);
-    const body = {
-      question: String(fd.get("question") || "").trim(),
-      method: fd.get("method"),
-      rule: fd.get("rule"),
-      answers: fd.getAll("answers"),
-    };
-    run(form.querySelector("button[type=submit]"), () => post("/api/polls", body));
-  });
-  return form;
-}
-
 function renderPoll(state, me) {
   const card = $("#poll-card");
   const poll = openPoll(state);
   if (poll) {
     const parts = [
-      el("div", { class: "vote-kicker" }, el("span", { text: t("poll_open_title") }),
-        el("span", { class: `method-badge method-${poll.method}`, text: methodLabel(poll) })),
+      pollKicker(poll),
       el("h2", { class: "vote-question", text: poll.question }),
       poll.rule ? el("div", { class: "muted", text: `${t("poll_rule")}: ${t(`rule_${poll.rule}`)}` }) : null,
       pollProgress(state, poll),
+      livePartial(state, poll),
       confirmButton({ class: "btn danger big wide", "data-testid": "close-poll", text: t("poll_close") }, t("confirm_close_poll"),
         () => post(`/api/polls/${encodeURIComponent(poll.id)}/close`, {})),
     ];
     if (isDelegateRole(me.role)) parts.push(votePanel(state, me, poll, () => render(latest.state, latest.me)));
-    if (!card.querySelector(".arming")) fill(card, parts);
-    else {
-      // Keep the armed close button; refresh only the progress.
+    const typing = document.activeElement?.dataset?.testid === "annul-reason" && card.contains(document.activeElement);
+    if (!card.querySelector(".arming") && !typing) {
+      parts.push(annulBox(poll));
+      fill(card, parts);
+    } else {
+      // Keep the armed button and the reason being typed; refresh only the figures.
       card.querySelector(".poll-progress")?.replaceWith(pollProgress(state, poll));
+      const live = livePartial(state, poll);
+      if (live) card.querySelector(".result-partial")?.replaceWith(live);
     }
+    fill(preparedSlot(), preparedList(state, { pollOpen: true }));
     return;
   }
-  if (!pollForm || formLang !== getLang()) {
-    pollForm = buildPollForm();
-    formLang = getLang();
-  }
-  if (pollForm.parentNode !== card || card.children.length !== 1) fill(card, pollForm);
+  const form = chairPollForm();
+  if (form.parentNode !== card || card.children.length !== 1) fill(card, form);
+  fill(preparedSlot(), preparedList(state, { pollOpen: false }));
   const closed = lastClosedPoll(state);
-  fill($("#result-slot"), closed ? resultCard(state, closed, { perDelegate: closed.method === "public" }) : null);
+  const slot = $("#result-slot");
+  const typing = document.activeElement?.dataset?.testid === "annul-reason" && slot.contains(document.activeElement);
+  if ((typing || slot.querySelector(".arming")) && slot.querySelector(`[data-poll="${closed?.id}"]`)) return; // a reason is being typed
+  fill(slot, closed ? [resultCard(state, closed, { perDelegate: closed.method === "public" }), annulBox(closed)] : null);
+}
+
+/** Where the prepared polls of the current item go: above the poll card. */
+function preparedSlot() {
+  let slot = $("#prepared-slot");
+  if (!slot) {
+    slot = el("div", { id: "prepared-slot" });
+    $("#poll-card").before(slot);
+  }
+  return slot;
 }
 
 function render(state, me) {

@@ -6,7 +6,7 @@ import {
 } from "./app.js";
 import { conclusionsStage } from "./groups_chair.js";
 import { getLang, t } from "./i18n.js";
-import { methodLabel, pollProgress, resultCard } from "./result.js";
+import { livePartial, pollKicker, pollProgress, resultCard } from "./result.js";
 
 function renderHeader(state) {
   $("#body-name").textContent = state.body?.name || t("app_name");
@@ -39,10 +39,10 @@ function renderStage(state) {
   if (poll) {
     fill(stage,
       el("section", { class: "display-poll", "data-testid": "display-poll" },
-        el("div", { class: "vote-kicker" }, el("span", { text: t("poll_open_title") }),
-          el("span", { class: `method-badge method-${poll.method}`, text: methodLabel(poll) })),
+        pollKicker(poll),
         el("h2", { class: "display-question", text: poll.question }),
-        pollProgress(state, poll)));
+        pollProgress(state, poll),
+        livePartial(state, poll))); // partial results only when the chair opened a public vote with them
     return;
   }
   const conclusions = conclusionsStage(state); // the chair presents the groups' conclusions

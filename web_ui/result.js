@@ -3,6 +3,7 @@
 // except bar widths, which come from the server's own shares.
 import { answerLabel, bodyTotal, el, personName } from "./app.js";
 import { formatShare, t } from "./i18n.js";
+import { countdown } from "./polls_common.js";
 
 const ANSWER_CLASS = {
   for: "ans-for", against: "ans-against", abstain: "ans-abstain", not_voted: "ans-not-voted",
@@ -48,10 +49,17 @@ function answerOrder(poll, counts) {
   return order;
 }
 
+function flagBadges(flags) {
+  return (flags || []).map((f) => el("span", { class: "flag", "data-flag": f, text: t(`flag_${f}`) }));
+}
+
 function motionRows(state, poll, result) {
   const counts = result.counts || {};
   const shares = result.shares || {};
-  return answerOrder(poll, counts).map((code) =>
+  // A single vote of confidence flags its outcome as a list.
+  const flags = Array.isArray(result.flags) && result.flags.length
+    ? el("div", { class: "result-flags", "data-testid": "flags" }, flagBadges(result.flags)) : null;
+  return [...answerOrder(poll, counts).map((code) =>
     el(
       "div",
       { class: "result-row", "data-answer": code },
@@ -60,7 +68,7 @@ function motionRows(state, poll, result) {
       el("div", { class: "result-count", "data-testid": `count-${code}`, text: String(counts[code] ?? 0) }),
       el("div", { class: "result-share", "data-testid": `share-${code}`, text: formatShare(shares[code]) }),
     ),
-  );
+  ), flags];
 }
 
 function candidateTables(state, poll, result) {
@@ -72,13 +80,12 @@ function candidateTables(state, poll, result) {
     out.push(
       el(
         "div",
-        { class: "candidate-result" },
-        el("div", { class: "candidate-name", text: name },
-          ...flags.map((f) => el("span", { class: "flag", text: t(`flag_${f}`) }))),
+        { class: "candidate-result", "data-candidate": name },
+        el("div", { class: "candidate-name", text: name }, ...flagBadges(flags)),
         ...answerOrder({ answers }, counts).map((code) =>
           el(
             "div",
-            { class: "result-row" },
+            { class: "result-row", "data-answer": code },
             el("div", { class: "result-label", text: answerLabel(state, code) }),
             bar(shares[code], code),
             el("div", { class: "result-count", text: String(counts[code] ?? 0) }),
@@ -92,11 +99,12 @@ function candidateTables(state, poll, result) {
     out.push(
       el("div", {
         class: "elected",
+        "data-testid": "elected",
         text: result.elected.length ? t("elected", { names: result.elected.join(", ") }) : t("nobody_elected"),
       }),
     );
   }
-  if (result.tie) out.push(el("div", { class: "elected", text: t("tie") }));
+  if (result.tie) out.push(el("div", { class: "elected", "data-testid": "tie", text: t("tie") }));
   return out;
 }
 
@@ -105,20 +113,28 @@ export function resultCard(state, poll, opts = {}) {
   const result = poll.result;
   const isCandidate = Object.values(result.counts || {}).some((v) => typeof v === "object" && v !== null);
   const ruleText = poll.rule ? t(`rule_${poll.rule}`) : "";
+  const partial = Boolean(opts.partial);
   const card = el(
     "section",
-    { class: "result-card", "data-testid": "result-card", "data-poll": poll.id },
+    { class: `result-card${partial ? " result-partial" : ""}${poll.annulled ? " result-annulled" : ""}`,
+      "data-testid": partial ? "live-card" : "result-card", "data-poll": poll.id },
     el("div", { class: "result-head" },
-      el("div", { class: "result-kicker", text: t("result") }),
+      el("div", { class: "result-kicker", text: partial ? t("live_partial") : t("result") }),
       el("h2", { class: "result-question", text: poll.question })),
+    poll.annulled
+      ? el("div", { class: "annulled-banner", "data-testid": "annulled", text: t("annulled_banner", { reason: poll.annul_reason || "" }) })
+      : null,
     el("div", { class: "result-base", "data-testid": "result-base", text: baseWords(result) }),
     el("div", { class: "result-rows" }, isCandidate ? candidateTables(state, poll, result) : motionRows(state, poll, result)),
-    verdict(result),
+    partial ? null : verdict(result),
     el("div", { class: "result-foot" },
       poll.rule && result.threshold != null
         ? el("span", { text: t("threshold", { n: result.threshold, rule: ruleText }) })
         : null,
-      result.turnout != null ? el("span", { text: t("turnout", { n: result.turnout }) }) : null),
+      result.turnout != null ? el("span", { "data-testid": "turnout", text: t("turnout", { n: result.turnout }) }) : null,
+      poll.source === "paper" ? el("span", { "data-testid": "paper", text: t("poll_paper_note") }) : null,
+      result.invalid != null ? el("span", { "data-testid": "invalid", text: t("poll_invalid_count", { n: result.invalid }) }) : null,
+      result.quorum_at_close === false && !partial ? el("span", { text: t("quorum_lost_note") }) : null),
   );
   if (opts.perDelegate && Array.isArray(result.per_delegate) && result.per_delegate.length) {
     const list = el("ul", { class: "per-delegate" });
@@ -129,6 +145,20 @@ export function resultCard(state, poll, opts = {}) {
     card.append(el("details", { class: "per-delegate-box" }, el("summary", { text: t("per_delegate") }), list));
   }
   return card;
+}
+
+/** Partial results of an open public poll the chair opened with "show live", or null. */
+export function livePartial(state, poll) {
+  if (poll.status !== "open" || !poll.live) return null;
+  return resultCard(state, { ...poll, result: poll.live }, { partial: true });
+}
+
+/** Kicker line of an open poll: its kind, method and countdown. */
+export function pollKicker(poll) {
+  return el("div", { class: "vote-kicker" }, el("span", { text: t("poll_open_title") }),
+    poll.kind && poll.kind !== "motion" ? el("span", { class: "kind-chip", text: t(`kind_${poll.kind}`) }) : null,
+    el("span", { class: `method-badge method-${poll.method}`, text: methodLabel(poll) }),
+    countdown(poll));
 }
 
 export function methodLabel(poll) {

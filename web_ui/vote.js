@@ -3,10 +3,11 @@
 import { ApiError, post } from "./api.js";
 import { answerLabel, el, errorText, isDelegateRole, toast } from "./app.js";
 import { t } from "./i18n.js";
-import { methodLabel, pollProgress } from "./result.js";
+import { livePartial, pollKicker, pollProgress } from "./result.js";
 
 const pending = new Map(); // poll id -> chosen answer (or {candidate: answer}) awaiting confirmation
 const justVoted = new Set(); // poll ids voted from this page (before the live update arrives)
+const correcting = new Set(); // public polls opened with correction allowed, being re-answered
 let rerender = () => {};
 
 const choiceKey = (pollId) => `phs.choice.${pollId}`;
@@ -49,6 +50,7 @@ async function cast(state, poll, choice, button) {
     justVoted.add(poll.id);
     rememberChoice(poll, choice);
     pending.delete(poll.id);
+    correcting.delete(poll.id);
   } catch (err) {
     if (err instanceof ApiError && err.code === "already_voted") {
       justVoted.add(poll.id);
@@ -65,8 +67,7 @@ function header(state, poll) {
   return el(
     "div",
     { class: "vote-head" },
-    el("div", { class: "vote-kicker" }, el("span", { text: t("poll_open_title") }),
-      el("span", { class: `method-badge method-${poll.method}`, text: methodLabel(poll) })),
+    pollKicker(poll),
     el("h2", { class: "vote-question", "data-testid": "vote-question", text: poll.question }),
   );
 }
@@ -92,6 +93,9 @@ function motionButtons(state, poll) {
 
 function candidateButtons(state, poll) {
   const draft = typeof pending.get(poll.id) === "object" ? pending.get(poll.id) : {};
+  // An election chooses at most K: once K are "for", the other "for" buttons rest.
+  const chosen = (poll.candidates || []).filter((n) => draft[n] === "for").length;
+  const full = poll.kind === "election" && poll.choose && chosen >= poll.choose;
   const rows = (poll.candidates || []).map((name) =>
     el(
       "div",
@@ -103,6 +107,9 @@ function candidateButtons(state, poll) {
             type: "button",
             class: `vote-btn small ans-${code.replace("_", "-")}${draft[name] === code ? " chosen" : ""}`,
             "aria-pressed": draft[name] === code ? "true" : "false",
+            "data-candidate": name,
+            "data-answer": code,
+            disabled: full && code === "for" && draft[name] !== "for",
             text: answerLabel(state, code),
             onclick: () => {
               const next = { ...draft, [name]: code };
@@ -113,15 +120,20 @@ function candidateButtons(state, poll) {
         )),
     ),
   );
-  const complete = (poll.candidates || []).every((n) => draft[n]);
+  // An election ballot may leave names out (they count as abstentions); an assessment rates everyone.
+  const answered = (poll.candidates || []).filter((n) => draft[n]).length;
+  const complete = poll.kind === "election" ? answered > 0 : answered === (poll.candidates || []).length;
   return el(
     "div",
     { class: "candidate-ballot" },
     poll.choose ? el("p", { class: "muted", text: t("choose_up_to", { n: poll.choose }) }) : null,
+    poll.choose ? el("p", { class: "chosen-count", "data-testid": "chosen-count", text: t("chosen_of", { n: chosen, k: poll.choose }) }) : null,
+    poll.kind === "election" ? el("p", { class: "muted", text: t("ballot_left_out") }) : null,
     rows,
     el("button", {
       type: "button",
       class: "btn primary big",
+      "data-testid": "candidate-submit",
       disabled: !complete,
       text: t("candidate_submit"),
       onclick: () => {
@@ -147,15 +159,23 @@ export function votePanel(state, me, poll, onChange) {
     panel.append(el("p", { class: "vote-note", text: t("cannot_vote") }), pollProgress(state, poll));
     return panel;
   }
-  if (hasVoted(state, poll)) {
+  if (hasVoted(state, poll) && !correcting.has(poll.id)) {
     const choice = recalledChoice(poll);
+    const canCorrect = poll.allow_correction && poll.method === "public";
     panel.classList.add("voted");
     panel.append(
       el("div", { class: "vote-done", "data-testid": "vote-done" },
         el("div", { class: "vote-done-mark", "aria-hidden": "true", text: "✓" }),
         el("div", { class: "vote-done-text", text: choice ? t("voted_with", { label: choiceText(state, choice) }) : t("voted") })),
-      el("p", { class: "vote-note", text: t("ballot_final") }),
+      canCorrect
+        ? el("button", { type: "button", class: "btn big", "data-testid": "correct-vote", text: t("change_choice"),
+            onclick: () => {
+              correcting.add(poll.id);
+              rerender();
+            } })
+        : el("p", { class: "vote-note", text: t("ballot_final") }),
       pollProgress(state, poll),
+      livePartial(state, poll),
     );
     return panel;
   }
