@@ -3,6 +3,7 @@
 import { api, post } from "./api.js";
 import { $, boot, el, errorText, fill, formatTime, isDelegateRole, roleLabel, run, sittingStatusLabel } from "./app.js";
 import { t } from "./i18n.js";
+import { renderMinutes } from "./minutes.js";
 
 const TECH = new URLSearchParams(location.search).has("tech");
 const ROLES = ["delegate", "chair", "vice_chair", "secretary", "technician", "display", "guest"];
@@ -116,6 +117,7 @@ function render(state, me) {
   renderHeader(state, me);
   renderParticipants(state);
   if (!TECH) renderAgenda(state);
+  renderMinutes(state, me, TECH);
 }
 
 function fillRoleSelect() {

@@ -137,9 +137,22 @@ def build_minutes(replay: Replay, sitting_id: str) -> Minutes:
     blocks.append(Block("p", f"Phiên họp kết thúc lúc {when(sitting.closed_at) or '...'} {date_words(sitting.closed_at)}."))
     chair = next((p.name for p in state.participants.values() if p.role == "chair"), "")
     secretary = next((p.name for p in state.participants.values() if p.role == "secretary"), "")
-    town = place.split(",")[0]
+    town = _locality(place, state.body)
     return Minutes(state.body, f"{town}, {date_words(sitting.opened_at)}", blocks, chair, secretary,
                    f"Biên bản {sitting.title}", sitting.opened_at or 0.0)
+
+
+def _locality(place: str, body: str) -> str:
+    """The place name before the date (Nghị định 30): the last part of the address, else the body's locality."""
+    if "," in place:
+        return place.rsplit(",", 1)[1].strip()
+    for prefix in ("HĐND ", "Hội đồng nhân dân "):
+        if body.startswith(prefix):
+            body = body[len(prefix):]
+    for unit in ("phường ", "xã ", "đặc khu ", "tỉnh ", "thành phố "):
+        if body.lower().startswith(unit):
+            return body[len(unit):].strip()
+    return body.strip() or place
 
 
 def _attendance(state: SessionState, sitting: Sitting, facts: SittingFacts) -> list[Block]:
@@ -206,11 +219,17 @@ def _poll(state: SessionState, poll: Poll, k: int) -> list[Block]:
         rows = [[_label(state, a), str(n), pct(shares.get(a, ""))] for a, n in counts.items()]
         out.append(Block("table", header=["Phương án", "Số phiếu", "Tỷ lệ"], rows=rows))
     out.append(Block("p", "Kết quả: " + _outcome(result, poll)))
-    per = result.get("per_delegate") or []
+    per = sorted(result.get("per_delegate") or [], key=lambda d: _seat_order(state, d.get("participant_id")))
     if spec.get("method") == "public" and per:
         rows = [[str(i), _name(state, d.get("participant_id")), _choice(state, d.get("answer"))] for i, d in enumerate(per, 1)]
         out.append(Block("table", header=["STT", "Đại biểu", "Lựa chọn"], rows=rows))
     return out
+
+
+def _seat_order(state: SessionState, pid: Any) -> tuple[int, str]:
+    """The list of names follows the seats, as the roll call does, not the order of voting."""
+    p = state.participants.get(pid) if isinstance(pid, str) else None
+    return (p.seat if p is not None and p.seat is not None else 10**6, p.name if p is not None else str(pid))
 
 
 def _choice(state: SessionState, answer: Any) -> str:

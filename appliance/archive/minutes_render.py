@@ -53,8 +53,8 @@ def _html(minutes: Minutes) -> str:
     top, sub = _body_lines(minutes)
     parts = [
         "<table class='head'><tr>"
-        f"<td>{_e(top)}<br/><b>{_e(sub)}</b></td>"
-        f"<td><b>{_e(MOTTO[0])}</b><br/><b>{_e(MOTTO[1])}</b></td></tr>"
+        f"<td width='36%'>{_e(top)}<br/><b>{_e(sub)}</b></td>"
+        f"<td width='64%'><b>{_e(MOTTO[0])}</b><br/><b>{_e(MOTTO[1])}</b></td></tr>"
         f"<tr><td></td><td><i>{_e(minutes.place_date)}</i></td></tr></table>"
     ]
     for b in minutes.blocks:
