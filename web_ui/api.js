@@ -1,6 +1,7 @@
 // The fetch wrapper: JSON in and out, an Idempotency-Key on every POST (kept across a
 // network retry, so a resend after a Wi-Fi drop is answered with the first outcome),
 // and the server's bilingual error JSON turned into an ApiError.
+import { proofFor, wipeDevice } from "./device_key.js";
 import { getLang, t } from "./i18n.js";
 
 export class ApiError extends Error {
@@ -60,28 +61,40 @@ export async function api(method, path, body = undefined, key = undefined) {
     headers["Content-Type"] = "application/json";
     init.body = "{}";
   }
-  let res;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      res = await fetch(path, init);
-      break;
-    } catch {
-      if (attempt >= 2) throw new ApiError(0, null);
-      await sleep(400 * (attempt + 1)); // same Idempotency-Key: never applied twice
+  const pathname = new URL(path, location.href).pathname;
+  for (let resync = 0; ; resync++) {
+    let res;
+    for (let attempt = 0; ; attempt++) {
+      // A fresh proof each attempt: the box refuses a proof it has already seen.
+      const proof = await proofFor(method, pathname, serverNow() * 1000);
+      if (proof) headers["X-PHS-Proof"] = proof;
+      try {
+        res = await fetch(path, init);
+        break;
+      } catch {
+        if (attempt >= 2) throw new ApiError(0, null);
+        await sleep(400 * (attempt + 1)); // same Idempotency-Key: never applied twice
+      }
     }
-  }
-  noteServerDate(res);
-  let data = null;
-  const type = res.headers.get("Content-Type") || "";
-  if (type.includes("json")) {
-    try {
-      data = await res.json();
-    } catch {
-      data = null;
+    noteServerDate(res);
+    let data = null;
+    const type = res.headers.get("Content-Type") || "";
+    if (type.includes("json")) {
+      try {
+        data = await res.json();
+      } catch {
+        data = null;
+      }
     }
+    // Our clock was too far from the box's: take the box's time and sign again, once.
+    if (data?.code === "device_proof_invalid" && data.detail?.now_ms && resync === 0) {
+      clockOffset = data.detail.now_ms / 1000 - Date.now() / 1000;
+      continue;
+    }
+    if (data?.code === "device_revoked") await wipeDevice(); // the technician revoked this tablet
+    if (!res.ok) throw new ApiError(res.status, data);
+    return data;
   }
-  if (!res.ok) throw new ApiError(res.status, data);
-  return data;
 }
 
 export const get = (path) => api("GET", path);

@@ -1,6 +1,7 @@
 // Pairing / start page: a paired device goes straight to its screen; otherwise the
 // delegate types the 6-digit code (or arrives with ?code= from the QR card).
 import { ApiError, get, post } from "./api.js";
+import { keepDeviceKey, makeDeviceKey } from "./device_key.js";
 import { $, errorText, pageForRole, wireLangToggle } from "./app.js";
 import { applyI18n, t } from "./i18n.js";
 
@@ -21,16 +22,22 @@ function showForm() {
   input.focus();
 }
 
+const CARD = /^[A-Z2-9]{16}$/; // a seat card's one-time code (pairing/cards.py)
+
 async function pair(code) {
   showError("");
-  if (!/^[0-9]{6}$/.test(code)) {
+  if (!/^[0-9]{6}$/.test(code) && !CARD.test(code)) {
     showError(t("pair_need_6"));
     return;
   }
   submit.disabled = true;
   submit.textContent = t("pair_working");
   try {
-    const res = await post("/api/pair", { code });
+    // A key made here and kept only on this tablet: the box then refuses this credential
+    // from anywhere else (device_key.js).
+    const made = await makeDeviceKey();
+    const res = await post("/api/pair", made ? { code, device_key: made.publicKey } : { code });
+    await keepDeviceKey(made);
     status.hidden = false;
     status.textContent = t("pair_done", { name: res.participant?.name || "" });
     form.hidden = true;
@@ -49,11 +56,12 @@ async function start() {
   applyI18n();
   wireLangToggle();
   const params = new URLSearchParams(location.search);
-  const code = (params.get("code") || "").replace(/\D/g, "");
+  const card = (params.get("card") || "").toUpperCase().replace(/[^A-Z0-9]/g, "");
+  const code = card || (params.get("code") || "").replace(/\D/g, "");
   if (code) {
     // Drop the code from the address bar: it is single-use and should not linger.
     history.replaceState(null, "", location.pathname);
-    input.value = code;
+    input.value = card ? "" : code;
     await pair(code);
     return;
   }

@@ -1,6 +1,8 @@
 // The live channel: one WebSocket to /api/live. The snapshot sets `state`; each update
 // replaces the top-level sections it names. After a drop we reconnect with backoff and
 // ask to resume from the last position we hold.
+import { serverNow } from "./api.js";
+import { proofFor, wipeDevice } from "./device_key.js";
 
 const PING_MS = 20000;
 
@@ -19,9 +21,11 @@ export class Live {
     this.stopped = false;
   }
 
-  url() {
+  async url() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${proto}//${location.host}/api/live`;
+    // A WebSocket cannot carry headers: a keyed tablet signs the upgrade in the query.
+    const proof = await proofFor("WS", "/api/live", serverNow() * 1000).catch(() => null);
+    return `${proto}//${location.host}/api/live` + (proof ? `?proof=${encodeURIComponent(proof)}` : "");
   }
 
   start() {
@@ -36,10 +40,10 @@ export class Live {
     if (this.ws) this.ws.close();
   }
 
-  connect() {
+  async connect() {
     let ws;
     try {
-      ws = new WebSocket(this.url());
+      ws = new WebSocket(await this.url());
     } catch {
       this.retry();
       return;
@@ -60,6 +64,7 @@ export class Live {
       this.ws = null;
       this.onStatus(false);
       // 4401 / 1008 (policy): the credential is gone; pairing again is the only way on.
+      if (this.revoked) return; // the wipe is under way and ends on the pairing page
       if (ev.code === 4401 || ev.code === 4001) {
         this.onUnpaired();
         return;
@@ -101,6 +106,11 @@ export class Live {
       this.position = msg.position ?? this.position;
       this.state.position = this.position;
       this.onState(this.state, Object.keys(changed));
+    } else if (msg.type === "revoked") {
+      // The technician revoked this tablet: forget the key, caches and storage, then re-pair.
+      this.stopped = true;
+      this.revoked = true;
+      wipeDevice().finally(() => this.onUnpaired());
     } else if (msg.type === "error") {
       if (msg.code === "not_paired") {
         this.stopped = true;

@@ -4,6 +4,7 @@ import { api, post } from "./api.js";
 import { $, boot, el, errorText, fill, formatTime, isDelegateRole, roleLabel, run, sittingStatusLabel } from "./app.js";
 import { t } from "./i18n.js";
 import { renderMinutes } from "./minutes.js";
+import { renderDocsManage } from "./secretary_docs.js";
 
 const TECH = new URLSearchParams(location.search).has("tech");
 const ROLES = ["delegate", "chair", "vice_chair", "secretary", "technician", "display", "guest"];
@@ -117,6 +118,7 @@ function render(state, me) {
   renderHeader(state, me);
   renderParticipants(state);
   if (!TECH) renderAgenda(state);
+  if (!TECH) renderDocsManage(state);
   renderMinutes(state, me, TECH);
 }
 

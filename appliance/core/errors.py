@@ -27,6 +27,21 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "Nhập sai quá nhiều lần. Vui lòng chờ rồi thử lại.",
         "Too many wrong attempts. Please wait and try again.",
     ),
+    "pairing_window_closed": (
+        409,
+        "Chưa mở ghép nối bằng thẻ chỗ ngồi. Hãy nhờ kỹ thuật viên mở ghép nối trên bàn điều khiển.",
+        "Seat-card pairing is not open. Ask the technician to open a pairing window on the console.",
+    ),
+    "device_revoked": (
+        401,
+        "Thiết bị này đã bị thu hồi; dữ liệu trên máy đã được xóa. Hãy liên hệ thư ký để ghép nối lại.",
+        "This device was revoked and its data wiped. Ask the secretary to pair it again.",
+    ),
+    "device_proof_invalid": (
+        401,
+        "Thiết bị không chứng minh được khóa của mình; yêu cầu bị từ chối và đã được ghi lại.",
+        "The device could not prove its key; the request was refused and logged.",
+    ),
     "forbidden": (
         403,
         "Vai trò của bạn không được phép thực hiện thao tác này.",

@@ -48,6 +48,18 @@ class Settings:
     )
     host: str = field(default="127.0.0.1", metadata={"help": "Address the web server binds."})
     port: int = field(default=8080, metadata={"help": "Port the web server binds."})
+    tls: str = field(
+        default="auto",
+        metadata={"help": "HTTPS with the box's own CA: on, off, or auto (on when the server binds a non-loopback address). With it, plain HTTP serves only the pairing start page and the CA certificate, except on loopback."},
+    )
+    tls_port: int = field(default=8443, metadata={"help": "Port of the HTTPS listener (443 on the appliance image)."})
+    mdns: str = field(
+        default="auto",
+        metadata={"help": "Advertise phs.local over mDNS: on, off, or auto (on when the server binds a non-loopback address)."},
+    )
+    pairing_code_minutes: float = field(
+        default=10.0, metadata={"help": "Minutes a typed one-time pairing code stays valid."}
+    )
     setup_code: str = field(
         default="",
         metadata={"help": "A one-time secretary pairing code accepted at start (scenario runner, first set-up)."},

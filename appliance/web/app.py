@@ -19,6 +19,7 @@ from appliance import __version__
 from appliance.core.errors import PhsError
 from appliance.core.settings import Settings
 from appliance.web.auth import PUBLIC, permission_guard
+from appliance.web.controllers import devices as device_routes
 from appliance.web.controllers import (
     documents,
     groups,
@@ -41,6 +42,7 @@ from appliance.web.errors import (
 )
 from appliance.web.hall import install as install_hall
 from appliance.web.locked import locked_middleware
+from appliance.web.plain_http import plain_http_gate
 from appliance.web.service import Appliance
 
 WEB_UI = Path(__file__).resolve().parents[2] / "web_ui"
@@ -100,6 +102,7 @@ ROUTES: list[Any] = [
     *groups.ROUTES,
     *provisioning.ROUTES,
     *minutes_routes.ROUTES,
+    *device_routes.ROUTES,
 ]
 
 
@@ -148,7 +151,9 @@ def create_app(settings: Settings | None = None, appliance: Appliance | None = N
     return Litestar(
         route_handlers=[*ROUTES, static],
         guards=[permission_guard],
-        middleware=[locked_middleware],  # a box without its key stick answers "locked"
+        # Plain HTTP from the room network gets only the pairing start page (web/plain_http.py);
+        # a box without its key stick answers "locked".
+        middleware=[plain_http_gate, locked_middleware],
         lifespan=[lifespan],
         exception_handlers={
             PhsError: phs_error_response,

@@ -49,6 +49,7 @@ def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
         return
     appliance = connection.app.state.appliance
     device, actor = appliance.authenticate(token_of(connection))
+    appliance.trust.check_request(connection, device)  # last contact; a keyed device proves its key
     connection.scope["state"]["actor"] = actor
     connection.scope["state"]["device"] = device
     if not actor.can(permission):

@@ -20,6 +20,8 @@ log = logging.getLogger("phs.web")
 
 def phs_error_response(_: Request[Any, Any, Any], exc: PhsError) -> Response[dict[str, Any]]:
     """A refusal: its status and JSON body."""
+    if exc.code == "device_revoked":  # the browser itself drops the revoked tablet's caches and storage
+        return Response(exc.to_dict(), status_code=exc.status, headers={"Clear-Site-Data": '"cache", "cookies", "storage"'})
     return Response(exc.to_dict(), status_code=exc.status)
 
 

@@ -65,15 +65,27 @@ class _LocalServer(uvicorn.Server):
         yield
 
 
-def run_with_local(server: uvicorn.Server, app: Any, data_dir: Path) -> None:
-    """Run the TCP server and, once it has started (and holds the data directory), the local socket."""
-    asyncio.run(_both(server, app, data_dir))
+def run_with_local(server: uvicorn.Server, app: Any, data_dir: Path, extra: tuple[uvicorn.Server, ...] = ()) -> None:
+    """Run the TCP server and, once it has started (and holds the data directory), the local
+    socket and any ``extra`` listeners (HTTPS: appliance/web/tls_server.py)."""
+    asyncio.run(_both(server, app, data_dir, extra))
 
 
-async def _both(server: uvicorn.Server, app: Any, data_dir: Path) -> None:
+async def _both(server: uvicorn.Server, app: Any, data_dir: Path, extra: tuple[uvicorn.Server, ...] = ()) -> None:
     main = asyncio.create_task(server.serve())
     while not server.started and not main.done():
         await asyncio.sleep(0.02)
+    extra_tasks = [asyncio.create_task(x.serve()) for x in extra] if server.started else []
+    if extra_tasks:
+        original_main = server.shutdown
+
+        async def stop_extra(sockets: Any = None) -> None:
+            for x in extra:
+                x.should_exit = True
+            await asyncio.gather(*extra_tasks, return_exceptions=True)
+            await original_main(sockets)
+
+        setattr(server, "shutdown", stop_extra)  # noqa: B010 - wrap the instance's method
     path = socket_for(data_dir) if server.started else None
     if path is None:
         await main

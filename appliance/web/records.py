@@ -26,6 +26,11 @@ SESSION_COMMANDS = frozenset(
         "add_document",
         "issue_code",
         "pair",
+        "pair_device",  # device trust (meeting/device_trust.py): a revocation outlives the sitting
+        "issue_seat_cards",
+        "open_pairing_window",
+        "close_pairing_window",
+        "revoke_device",
         "open_sitting",  # the sitting is not open yet; its opening stays on the session record
         "set_group_settings",
         "prepare_poll",

@@ -36,7 +36,21 @@ def serve(settings: Settings) -> int:
     server = uvicorn.Server(config)
     from appliance.web.local import run_with_local
 
-    run_with_local(server, app, settings.data_dir)  # TCP, then DATA/run/local.sock
+    extra: tuple[uvicorn.Server, ...] = ()
+    from appliance.web.tls import tls_wanted
+
+    if tls_wanted(settings):  # the box's own CA and an HTTPS listener (appliance/web/tls.py)
+        from appliance.web.tls_server import https_server
+
+        extra = (https_server(app, settings),)
+    from appliance.network.mdns import advertise_in_background, mdns_wanted
+
+    if mdns_wanted(settings.mdns, settings.host):
+        from appliance.web.tls import interface_addresses
+
+        port = settings.tls_port if extra else settings.port
+        advertise_in_background(interface_addresses(), port, https=bool(extra))
+    run_with_local(server, app, settings.data_dir, extra)  # TCP, then DATA/run/local.sock (and HTTPS)
     return 0 if server.started else 1
 
 

@@ -29,6 +29,7 @@ from appliance.meeting.decide import Command, access_allowed, decide
 from appliance.meeting.model import STATE_VERSION, SessionState
 from appliance.meeting.poll_commands import secret_choice
 from appliance.meeting.roles import PERMISSIONS, ROLES, Actor
+from appliance.pairing.cards import is_card_code, new_card_code, normalise_card
 from appliance.pairing.codes import (
     RateLimiter,
     code_digest,
@@ -47,6 +48,7 @@ from appliance.web.live import LiveHub
 from appliance.web.locked import unlock
 from appliance.web.poll_timer import PollTimer
 from appliance.web.records import record_key
+from appliance.web.trust import DeviceTrust
 
 log = logging.getLogger("phs.service")
 
@@ -62,7 +64,6 @@ class Appliance:
         self.clock = clock or Clock()
         self.state = SessionState()
         self.hub = LiveHub(self)
-        self.limiter = RateLimiter()
         self._outcomes: OrderedDict[tuple[str, str], dict[str, Any] | PhsError] = OrderedDict()
         self._inflight: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}
         self._since_snapshot = 0
@@ -70,7 +71,10 @@ class Appliance:
         self.demo_codes: dict[str, str] = {}
         # Told of every published change (the floor timer, the hardware board): appliance/web/hall.py
         self.listeners: list[Callable[[int, list[Event]], None]] = []
+        self.limiter = RateLimiter()  # other guessable secrets (provisioning/admins.py)
         self.poll_timer = PollTimer(self)
+        self.trust = DeviceTrust(self)  # last contact, guessing limits, request proofs (web/trust.py)
+        self.listeners.append(self.trust.on_events)
         self._lock_file: Any = None
         self.locked = False  # no key yet (key stick out): see appliance/web/locked.py
         self.unlocker: asyncio.Task[None] | None = None
@@ -287,15 +291,19 @@ class Appliance:
             raise refuse("not_paired")
         digest = token_digest(token, self.mac)
         for device in self.state.devices.values():
-            if digests_match(device.token_digest, digest) and not device.revoked:
+            if digests_match(device.token_digest, digest):
+                if device.revoked:  # answered with Clear-Site-Data: the tablet wipes what it cached
+                    raise refuse("device_revoked")
                 participant = self.state.participants.get(device.participant_id)
                 if participant is None:
                     break
                 return device.id, Actor.for_role(participant.id, participant.role)
         raise refuse("not_paired")
 
-    async def issue_code(self, actor: Actor, participant_id: str, ttl: float = 600.0) -> dict[str, Any]:
+    async def issue_code(self, actor: Actor, participant_id: str, ttl: float | None = None) -> dict[str, Any]:
         """A one-time pairing code for a participant; only its digest is kept."""
+        if ttl is None:
+            ttl = self.settings.pairing_code_minutes * 60.0
         code = new_code()
         while code_digest(code, self.mac) in self.state.codes:
             code = new_code()
@@ -305,39 +313,54 @@ class Appliance:
         )
         return {"code": code, "expires_at": self.clock.now().wall + ttl}
 
-    async def pair(self, code: str, address: str) -> dict[str, Any]:
-        """Claim a code: a new device credential bound to the code's participant."""
-        mono = self.clock.now().mono
-        self.limiter.check(address, mono)
-        code = "".join(ch for ch in str(code) if ch.isdigit())
+    async def pair(self, code: str, address: str, device_key: str = "") -> dict[str, Any]:
+        """Claim a typed code or a seat card: a new device credential bound to its participant."""
+        now = self.clock.now()
+        self.trust.check_guess(address, now.mono)
+        card = is_card_code(code)
+        code = normalise_card(code) if card else "".join(ch for ch in str(code) if ch.isdigit())
         token = new_token()
         device_id = new_id("dev_")
         try:
             await self.execute(
                 PAIRING_ACTOR,
                 Command(
-                    "pair",
+                    "pair_device",
                     {
+                        "kind": "card" if card else "code",
                         "code_digest": code_digest(code, self.mac),
                         "device_id": device_id,
                         "token_digest": token_digest(token, self.mac),
+                        "device_key": device_key,
                     },
                 ),
             )
         except PhsError as err:
-            if err.code == "code_invalid" and self.limiter.record_failure(address, mono):
-                log.warning("pairing locked out", extra={"address": address})
+            if err.code == "code_invalid":
+                self.trust.wrong_guess(address, now.mono, now.wall)
             raise
-        self.limiter.record_success(address)
+        self.trust.good_guess(address)
         device = self.state.devices[device_id]
         participant = self.state.participants[device.participant_id]
-        log.info("device paired", extra={"device": device_id, "role": participant.role})
+        log.info("device paired", extra={"device": device_id, "role": participant.role, "card": card, "keyed": bool(device_key)})
         return {
             "token": token,
             "device_id": device_id,
             "participant": participant.model_dump(),
             "role": participant.role,
         }
+
+    async def issue_seat_cards(self, actor: Actor, participant_ids: list[str]) -> dict[str, str]:
+        """One-time seat-card codes (participant id -> code); only their digests are kept."""
+        codes = {pid: new_card_code() for pid in participant_ids if isinstance(pid, str)}
+        await self.execute(
+            actor,
+            Command(
+                "issue_seat_cards",
+                {"participant_ids": list(participant_ids), "digests": [code_digest(codes.get(p, ""), self.mac) for p in participant_ids]},
+            ),
+        )
+        return codes
 
     async def _ensure_setup_code(self, code: str) -> None:
         digest = code_digest(code, self.mac)

@@ -12,6 +12,7 @@ from litestar.exceptions import WebSocketDisconnect
 
 from appliance.web.auth import actor_of, device_of
 from appliance.web.live_ballots import cast_live
+from appliance.web.trust import REVOKED_CLOSE_CODE, REVOKED_MESSAGE
 
 
 @websocket("/api/live", opt={"permission": "view"})
@@ -44,6 +45,7 @@ async def live(socket: WebSocket[Any, Any, Any]) -> None:
                 continue
             if not isinstance(message, dict):
                 continue
+            socket.app.state.appliance.trust.seen(conn.device)
             if message.get("type") == "ping":
                 await socket.send_text('{"type": "pong"}')
             elif message.get("type") == "resume" and isinstance(message.get("position"), int):
@@ -58,6 +60,11 @@ async def live(socket: WebSocket[Any, Any, Any]) -> None:
         task.cancel()
         closed.cancel()
         hub.disconnect(conn)
+        trust = socket.app.state.appliance.trust
         if socket.connection_state != "disconnect":
-            with contextlib.suppress(RuntimeError):
-                await socket.close()
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                if trust.is_revoked(conn.device):  # revoked: tell the tablet to wipe itself, then close
+                    await socket.send_text(REVOKED_MESSAGE)
+                    await socket.close(code=REVOKED_CLOSE_CODE)
+                else:
+                    await socket.close()

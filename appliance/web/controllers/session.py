@@ -30,7 +30,15 @@ async def pair(request: Request[Any, Any, Any], data: Any = None) -> Response[di
     if not isinstance(code, str | int) or not str(code).strip():
         raise refuse("invalid", "Hãy nhập mã ghép nối.", "Enter the pairing code.")
     address = request.client.host if request.client else "unknown"
-    result = await request.app.state.appliance.pair(str(code), address)
+    key = body.get("device_key") or ""  # the tablet's public key (pairing/device_keys.py)
+    if not isinstance(key, str):
+        raise refuse("invalid", "Khóa thiết bị không hợp lệ.", "The device key is not valid.")
+    if key:
+        from appliance.pairing.device_keys import parse_public_key
+
+        if parse_public_key(key) is None:
+            raise refuse("invalid", "Khóa thiết bị không hợp lệ.", "The device key is not valid.")
+    result = await request.app.state.appliance.pair(str(code), address, key)
     response = Response(result, status_code=200)
     response.set_cookie(
         COOKIE,

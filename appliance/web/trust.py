@@ -1,0 +1,183 @@
+"""Device trust at the edge: last contact, guessing limits, request proofs, revocation.
+
+The journal keeps what must survive a restart (who is paired, device keys, revocations,
+the pairing window: ``meeting/device_trust.py``). This keeps what is only useful while
+the server runs: when each device last spoke, wrong-code counters, recent proofs (an
+exact replay of one is refused), and the alarms the technician sees.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from appliance.core.errors import refuse
+from appliance.core.events import Event
+from appliance.pairing.codes import RateLimiter
+from appliance.pairing.device_keys import HEADER, QUERY, check_proof
+
+if TYPE_CHECKING:
+    from litestar.connection import ASGIConnection
+
+    from appliance.web.service import Appliance
+
+log = logging.getLogger("phs.trust")
+
+# One address: 10 wrong codes a minute locks it for 5 minutes. The whole box: 100 wrong
+# codes in 15 minutes (a guesser hopping addresses on the room Wi-Fi) locks code pairing
+# for everyone until the lock runs out or the technician opens a pairing window.
+PER_ADDRESS = (10, 60.0, 300.0)
+BOX_WIDE = (100, 900.0, 900.0)
+BOX_KEY = "*"
+SEEN_PROOFS = 4096
+REVOKED_CLOSE_CODE = 4401  # the client wipes its caches and returns to the pairing page
+REVOKED_MESSAGE = '{"type": "revoked", "wipe": true, "code": "device_revoked"}'
+
+
+class DeviceTrust:
+    """Runtime trust state for one appliance."""
+
+    def __init__(self, appliance: Appliance) -> None:
+        self.appliance = appliance
+        self.per_address = RateLimiter(*PER_ADDRESS)
+        self.box = RateLimiter(*BOX_WIDE)
+        self.last_seen: dict[str, float] = {}  # device id -> wall time
+        self.last_address: dict[str, str] = {}
+        self.replays: dict[str, int] = {}  # device id -> refused requests without a valid proof
+        self._proofs: OrderedDict[str, None] = OrderedDict()
+        self.locked_at: float | None = None  # wall time the box-wide lock last engaged
+
+    # -- guessing ---------------------------------------------------------------
+    def check_guess(self, address: str, mono: float) -> None:
+        """Refuse (``locked_out``) while the address or the whole box is locked."""
+        self.box.check(BOX_KEY, mono)
+        self.per_address.check(address, mono)
+
+    def wrong_guess(self, address: str, mono: float, wall: float) -> None:
+        """Count a wrong code; log when it locks an address or the box."""
+        if self.per_address.record_failure(address, mono):
+            log.warning(
+                "pairing locked for an address",
+                extra={"address": address, "event": "pairing_locked_address"},
+            )
+        if self.box.record_failure(BOX_KEY, mono) and self.locked_at is None:
+            self.locked_at = wall
+            log.warning(
+                "pairing locked: too many wrong codes",
+                extra={
+                    "event": "pairing_locked",
+                    "wrong_codes": BOX_WIDE[0],
+                    "minutes": int(BOX_WIDE[2] // 60),
+                },
+            )
+
+    def good_guess(self, address: str) -> None:
+        """A paired device starts clean."""
+        self.per_address.record_success(address)
+
+    def box_locked_for(self, mono: float) -> float:
+        """Seconds code pairing stays locked for everyone."""
+        left = self.box.locked_for(BOX_KEY, mono)
+        if left <= 0:
+            self.locked_at = None
+        return left
+
+    def unlock(self) -> None:
+        """The technician is at the console (opened a window): code pairing works again."""
+        if self.locked_at is not None:
+            log.info("pairing unlocked by the technician", extra={"event": "pairing_unlocked"})
+        self.box.record_success(BOX_KEY)
+        self.locked_at = None
+
+    # -- each request -----------------------------------------------------------
+    def check_request(self, connection: ASGIConnection[Any, Any, Any, Any], device: str) -> None:
+        """Note the contact; a device with a key must prove it (a copied credential is refused)."""
+        state = self.appliance.state
+        key = state.trust.keys.get(device)
+        address = connection.client.host if connection.client else "unknown"
+        if key:
+            scope = connection.scope
+            proof = connection.headers.get(HEADER) or connection.query_params.get(QUERY)
+            method = "WS" if str(scope["type"]) == "websocket" else str(scope.get("method", "GET"))
+            raw = scope.get("raw_path")
+            # The encoded path as the browser's URL.pathname has it; never the query string.
+            path = (
+                raw.decode("latin-1").split("?", 1)[0]
+                if isinstance(raw, bytes) and raw
+                else str(scope.get("path", ""))
+            )
+            now_ms = int(self.appliance.clock.now().wall * 1000)
+            problem = check_proof(key, proof, method, path, now_ms)
+            if problem is None and proof is not None:
+                sig = proof.partition(".")[2]
+                if sig in self._proofs:
+                    problem = "replayed proof"
+                else:
+                    self._proofs[sig] = None
+                    while len(self._proofs) > SEEN_PROOFS:
+                        self._proofs.popitem(last=False)
+            if problem is not None:
+                self.replays[device] = self.replays.get(device, 0) + 1
+                log.warning(
+                    "device credential used without its key",
+                    extra={
+                        "event": "credential_replay",
+                        "device": device,
+                        "address": address,
+                        "why": problem,
+                    },
+                )
+                raise refuse("device_proof_invalid", now_ms=now_ms)
+        self.last_seen[device] = self.appliance.clock.now().wall
+        self.last_address[device] = address
+
+    def is_revoked(self, device: str) -> bool:
+        """Whether the device's credential was revoked."""
+        found = self.appliance.state.devices.get(device)
+        return bool(found and found.revoked)
+
+    def seen(self, device: str) -> None:
+        """A live-channel message counts as contact too."""
+        self.last_seen[device] = self.appliance.clock.now().wall
+
+    # -- revocation ---------------------------------------------------------------
+    def on_events(self, position: int, events: Iterable[Event]) -> None:
+        """Close a revoked device's live channel at once, telling it to wipe itself first."""
+        revoked = {getattr(e, "device_id", "") for e in events if e.type == "device_revoked"}
+        if not revoked:
+            return
+        hub = self.appliance.hub
+        for conn in list(hub.connections):
+            if conn.device in revoked:
+                # The handler sees the device revoked, sends the wipe message and closes with
+                # REVOKED_CLOSE_CODE (controllers/live.py).
+                hub.disconnect(conn)
+
+    def devices(self) -> list[dict[str, Any]]:
+        """Every device the box has paired, for the technician: who, last contact, live or not."""
+        state = self.appliance.state
+        live = {conn.device for conn in self.appliance.hub.connections}
+        out = []
+        for device in state.devices.values():
+            person = state.participants.get(device.participant_id)
+            out.append(
+                {
+                    "id": device.id,
+                    "participant_id": device.participant_id,
+                    "name": person.name if person else "",
+                    "role": person.role if person else "",
+                    "seat": person.seat if person else None,
+                    "paired_at": device.paired_at,
+                    "last_seen": self.last_seen.get(device.id),
+                    "address": self.last_address.get(device.id),
+                    "connected": device.id in live,
+                    "has_key": device.id in state.trust.keys,
+                    "revoked": device.revoked,
+                    "revoked_at": state.trust.revoked_at.get(device.id),
+                    "refused_without_key": self.replays.get(device.id, 0),
+                }
+            )
+        out.sort(key=lambda d: (d["revoked"], d["seat"] is None, d["seat"] or 0, d["name"]))
+        return out
