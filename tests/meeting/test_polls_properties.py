@@ -1,5 +1,9 @@
 """Property tests: for any body (1–500), attendance and ballots the arithmetic holds.
 
+Sources (docs/RULES.md): quá nửa / ít nhất hai phần ba tổng số đại biểu — Luật Tổ chức
+chính quyền địa phương 2025 (72/2025/QH15) Điều 35 (2015 law 77/2015/QH13 Điều 91 khoản 3);
+confidence thresholds — Nghị quyết 96/2023/QH15.
+
 Each property checks the implementation against an independent formula written here
 with Fraction, not against the module's own helpers.
 """
@@ -41,6 +45,7 @@ def sittings(draw: st.DrawFn) -> tuple[int, int, list[str]]:
 def test_motion_passes_exactly_when_the_rule_says(
     sitting: tuple[int, int, list[str]], rule: str
 ) -> None:
+    """Luật TCCQĐP 2025 Điều 35 (2015: Điều 91 k.3): passed is exactly the rule on its base."""
     total, present, cast = sitting
     spec = make_spec("p", "Q", "secret", list(ANSWERS), rule)
     result = tally(spec, cast, total=total, present=present)
@@ -62,6 +67,7 @@ def test_motion_passes_exactly_when_the_rule_says(
 @settings(max_examples=300, deadline=None)
 @given(st.integers(min_value=0, max_value=5000), st.integers(min_value=1, max_value=5000))
 def test_share_is_the_exact_percentage_rounded_half_away_from_zero(count: int, base: int) -> None:
+    """docs/RULES.md §9: count / base × 100, one decimal, half away from zero, never negative."""
     from appliance.meeting.polls_shares import share
 
     exact = Fraction(count * 100, base)
@@ -92,6 +98,7 @@ def elections(draw: st.DrawFn) -> tuple[int, int, list[str], int | None, list[di
 def test_election_elects_no_more_than_choose_and_only_those_who_meet_the_rule(
     election: tuple[int, int, list[str], int | None, list[dict[str, str]]], rule: str
 ) -> None:
+    """Elected by the rule of Luật TCCQĐP 2025 Điều 35 (quá nửa tổng số), at most K, most votes first."""
     total, present, names, choose, ballots = election
     spec = make_spec("e", "Bầu", "secret", [], rule, candidates=names, choose=choose)
     stored = [normalize_ballot(spec, None, b) for b in ballots]
@@ -120,6 +127,7 @@ def test_election_elects_no_more_than_choose_and_only_those_who_meet_the_rule(
 def test_confidence_flags_follow_nq96_against_all_delegates(
     total: int, data: st.DataObject
 ) -> None:
+    """Nghị quyết 96/2023/QH15: "more than half" and "at least two thirds" low, of all delegates."""
     turnout = data.draw(st.integers(min_value=0, max_value=total))
     cast = data.draw(
         st.lists(

@@ -19,11 +19,12 @@ def refused(s: Sitting, actor: str, command: str, **args: object) -> str:
 
 @pytest.mark.parametrize(("total", "needed"), [(30, 20), (31, 21), (20, 14), (500, 334), (1, 1), (3, 2)])
 def test_quorum_is_two_thirds_of_all_delegates_rounded_up(total: int, needed: int) -> None:
-    """Luật TCCQĐP 2025: a sitting proceeds with at least two thirds of all delegates."""
+    """Luật TCCQĐP 2025 (72/2025/QH15) Điều 34 (clause unverified, docs/RULES.md §3): at least two thirds of all delegates."""
     assert quorum_needed(total) == needed
 
 
 def test_poll_needs_quorum_20_of_30(sitting30: Sitting) -> None:
+    """Luật TCCQĐP 2025 Điều 34 (docs/RULES.md §3): no vote below two thirds of all delegates present."""
     sitting30.open_with(19)
     assert refused(sitting30, "d1", "open_poll", poll_id="p", question="Q?") == "no_quorum"
     sitting30.run("d20", "check_in")
