@@ -59,3 +59,35 @@ async def test_live_ballots_count_once_and_follow_the_same_rules(tmp_path: Path)
             await ws2.send(json.dumps({"type": "vote", "id": "late", "poll_id": pid, "answer": "for"}))
             assert [a["code"] for a in await _acks(ws2, 1)] == ["poll_closed"]
     await d.server.stop()
+
+
+BODY30 = [f"Đại biểu Số {i:02d}" for i in range(1, 31)]
+
+
+async def test_live_progress_never_goes_backwards_during_a_burst(tmp_path: Path) -> None:
+    """Thirty tablets vote at once on their sockets; the chair's screen sees 0..30, never a step back."""
+    d = Driver(tmp_path)
+    await d.setup(BODY30)
+    url = d.server.base_url.replace("http://", "ws://") + "/api/live"
+    async with d.client() as c:
+        await c.post("/api/sitting/open", json={}, headers=d.h("d1"))
+        await asyncio.gather(*(c.post("/api/attendance/check-in", json={}, headers=d.h(f"d{i}")) for i in range(1, 31)))
+        pid = (await c.post("/api/polls", json={"question": "Tán thành?", "method": "secret"}, headers=d.h("d1"))).json()["poll"]["id"]
+        tablets = [await connect(url, additional_headers=d.h(f"d{i}"), proxy=None) for i in range(2, 31)]
+        seen: list[int] = []
+        async with connect(url, additional_headers=d.h("d1"), proxy=None) as chair:
+            async def watch() -> None:
+                while not seen or seen[-1] < 29:
+                    message = json.loads(await asyncio.wait_for(chair.recv(), 10))
+                    polls = (message.get("changed") or message.get("state") or {}).get("polls") or []
+                    seen.extend(p["voted"] for p in polls if p["id"] == pid)
+
+            watcher = asyncio.create_task(watch())
+            await asyncio.gather(*(ws.send(json.dumps({"type": "vote", "id": "b", "poll_id": pid, "answer": "for"}))
+                                   for ws in tablets))
+            assert [a["ok"] for ws in tablets for a in await _acks(ws, 1)] == [True] * 29
+            await asyncio.wait_for(watcher, 10)
+        for ws in tablets:
+            await ws.close()
+    assert seen == sorted(seen) and seen[-1] == 29 and seen[0] == 0
+    await d.server.stop()
