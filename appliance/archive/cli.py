@@ -40,8 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = box(sub.add_parser("export", help="seal a sitting's archive onto a USB stick"))
     export.add_argument("sitting"), export.add_argument("--to", type=Path, required=True, help="the stick's directory")
     export.add_argument("--recipient", help="archive public key (hex or file)")
-    verify = sub.add_parser("verify", help="check an archive file (or an opened directory)")
+    verify = sub.add_parser("verify", help="check an archive file, an opened directory, or minutes.pdf against its .sig")
     verify.add_argument("file", type=Path)
+    verify.add_argument("--sig", type=Path, help="a PDF's detached signature (default: FILE.sig beside it)")
     verify.add_argument("--key", type=Path, help="archive private key: open it and check every part")
     verify.add_argument("--box", help="pin the box's public key (hex)")
     verify.add_argument("--manifest", help="an opened directory: pin the manifest's SHA-256 (from the envelope or receipt)")
@@ -123,7 +124,9 @@ def _archive_side(args: argparse.Namespace) -> int:
 
     if args.action == "verify":
         box = bytes.fromhex(args.box) if args.box else None
-        if args.file.is_dir():
+        if args.file.suffix.lower() == ".pdf":
+            report = _verify_minutes(args.file, args.sig or args.file.with_name(args.file.name + ".sig"), box)
+        elif args.file.is_dir():
             report = check.verify_dir(args.file, box, args.manifest)
         else:
             report = check.verify_file(args.file, envelope.load_private(args.key) if args.key else None, box)
@@ -138,6 +141,20 @@ def _archive_side(args: argparse.Namespace) -> int:
     args.out.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
     _say(body)
     return 0
+
+
+def _verify_minutes(pdf: Path, sig: Path, box: bytes | None) -> dict[str, Any]:
+    """A finalised minutes PDF against its detached signature, offline (no key but the box's public one)."""
+    from appliance.archive.signing import check_signature
+
+    try:
+        data, signature = pdf.read_bytes(), sig.read_bytes()
+    except OSError as err:
+        return {"ok": False, "problems": [f"cannot read {err.filename}"]}
+    why = check_signature(data, signature, box)
+    body = json.loads(signature) if why is None else {}
+    return {"ok": why is None, "pdf_sha256": hashlib.sha256(data).hexdigest(), "signed_by": body.get("public_key"),
+            "token": bool(body.get("token")), "problems": [why] if why else []}
 
 
 def _import(settings: Settings, keyring: Any, path: Path) -> int:
@@ -161,15 +178,10 @@ def _import(settings: Settings, keyring: Any, path: Path) -> int:
 
 
 def _retention(settings: Settings, keyring: Any, apply: bool) -> int:
-    from appliance.archive.replay import read_rows, replay
-    from appliance.sync.status import retention_plan
+    from appliance.archive import retention
 
-    state = replay(read_rows(settings.data_dir / "journal", keyring.existing_key)).state
-    plan = retention_plan(settings, state)
-    due = [p for p in plan if p["erase_after"] is not None and p["erase_after"] <= time.time() and not p["erased"]]
-    _say({"sittings": plan, "due": [p["sitting_id"] for p in due]})
-    if not apply:
-        return 0
-    from appliance.web.erase import sitting_erase
-
-    return max([sitting_erase(settings, p["sitting_id"], False) for p in due], default=0)
+    rows = retention.plan(settings, keyring)
+    _say({"sittings": rows, "due": retention.due(rows, time.time())})
+    if apply:
+        _say({"erased": [body["erased"] for body in retention.erase_due(settings, keyring)]})
+    return 0

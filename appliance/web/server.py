@@ -21,6 +21,9 @@ def serve(settings: Settings) -> int:
     if problem is not None:  # refuse before anything opens the data directory
         sys.stderr.write(problem)
         return 2
+    from appliance.archive.retention import erase_due_at_start
+
+    erase_due_at_start(settings)  # retention needs the data to itself: before the server opens it
     app = create_app(settings)
     config = uvicorn.Config(
         app,

@@ -145,3 +145,17 @@ def test_minutes_pdf_embeds_a_font_with_vietnamese_glyphs(finalised: Finalised) 
     assert all(size > 0 for size in fonts.values()), fonts  # every font embedded (a subset), none left to the reader
     assert "Đỗ Ngọc Lan" in pdf_text(finalised.answers["final_pdf"])
     assert "ỗ" in pdf_text(finalised.answers["final_pdf"])
+
+
+def test_phs_archive_verify_checks_the_minutes_pdf_against_its_signature(finalised: Finalised, tmp_path: Path) -> None:
+    pdf, sig = tmp_path / "bien-ban.pdf", tmp_path / "bien-ban.pdf.sig"
+    pdf.write_bytes(finalised.answers["final_pdf"])
+    sig.write_bytes(finalised.answers["final_sig"])
+    box = json.loads(sig.read_text())["public_key"]
+    assert archive_main(["verify", str(pdf)]) == 0
+    assert archive_main(["verify", str(pdf), "--box", box]) == 0
+    assert archive_main(["verify", str(pdf), "--box", "00" * 32]) == 1  # pinned to another box
+    changed = bytearray(pdf.read_bytes())
+    changed[100] ^= 0x01
+    pdf.write_bytes(bytes(changed))
+    assert archive_main(["verify", str(pdf), "--sig", str(sig)]) == 1
