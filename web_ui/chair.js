@@ -177,7 +177,7 @@ function renderPoll(state, me) {
     fill(preparedSlot(), preparedList(state, { pollOpen: true }));
     return;
   }
-  const form = chairPollForm();
+  const form = chairPollForm(state);
   if (form.parentNode !== card || card.children.length !== 1) fill(card, form);
   fill(preparedSlot(), preparedList(state, { pollOpen: false }));
   const closed = lastClosedPoll(state);

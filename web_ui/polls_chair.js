@@ -63,9 +63,14 @@ function countValue(input) {
 
 /**
  * The new-poll form, built once per language so typing survives live updates.
- * Returns {node, refresh(state)}.
+ * `mode: "chair"` opens the vote; `mode: "prepare"` (the secretary) stores it for an agenda
+ * item. Both can record a paper ballot's counts instead. Returns {node, refresh(state)}.
  */
-export function pollForm() {
+export function pollForm({ mode = "chair" } = {}) {
+  const preparing = mode === "prepare";
+  const item = el("select", { id: "poll-item", name: "item" });
+  const amend = el("select", { id: "poll-amend", name: "amend" });
+  const amendTitle = el("input", { type: "text", id: "poll-amend-title", name: "amend_title", maxlength: "500" });
   const kind = radios("kind", KINDS, (k) => t(`kind_${k}`), "motion", "segmented kinds");
   const question = el("textarea", { id: "poll-question", name: "question", rows: "2", required: true });
   question.value = t("poll_question_default");
@@ -83,7 +88,8 @@ export function pollForm() {
   const showLive = el("input", { type: "checkbox", name: "show_live", id: "poll-show-live" });
   const paper = el("input", { type: "checkbox", name: "paper", id: "poll-paper" });
   const paperBox = el("div", { class: "paper-box", "data-testid": "paper-box" });
-  const submit = el("button", { type: "submit", class: "btn primary big wide", "data-testid": "open-poll", text: t("poll_open") });
+  const openLabel = preparing ? t("poll_prepare_submit") : t("poll_open");
+  const submit = el("button", { type: "submit", class: "btn primary big wide", "data-testid": "open-poll", text: openLabel });
 
   const parts = {
     rule: section(t("poll_rule"), rule),
@@ -92,17 +98,21 @@ export function pollForm() {
     candidates: el("div", { class: "form-section" }, candidatesLabel, candidates),
     choose: section(t("poll_choose"), choose),
     duration: section(t("poll_duration"), duration),
+    item: section(t("poll_item"), item),
+    amend: el("div", { class: "form-section" }, el("div", { class: "field-label", text: t("poll_amend") }), amend,
+      el("label", { class: "field-label", for: "poll-amend-title", text: t("poll_amend_title") }), amendTitle),
     publicOpts: el("div", { class: "opt-row" },
       el("label", { class: "check" }, correction, el("span", { text: t("poll_allow_correction") })),
       el("label", { class: "check" }, showLive, el("span", { text: t("poll_show_live") })),
       el("span", { class: "hint", text: t("poll_public_only") })),
   };
   const form = el("form", { class: "poll-form", id: "poll-form" },
-    el("h2", { text: t("poll_new") }),
+    el("h2", { text: preparing ? t("poll_prepare") : t("poll_new") }),
+    preparing ? parts.item : null,
     section(t("poll_kind"), kind),
     el("label", { class: "field-label", for: "poll-question", text: t("poll_question") }), question,
     section(t("poll_method"), method),
-    parts.rule, parts.answers, parts.free, parts.candidates, parts.choose, parts.duration, parts.publicOpts,
+    parts.rule, parts.answers, parts.free, parts.candidates, parts.choose, parts.amend, parts.duration, parts.publicOpts,
     el("label", { class: "check" }, paper, el("span", { text: t("poll_paper") })),
     paperBox,
     submit);
@@ -119,6 +129,7 @@ export function pollForm() {
     if (k === "election" || k === "confidence" || (k === "confidence_vote" && lines(candidates.value).length))
       body.candidates = lines(candidates.value);
     if (k === "election" && choose.value.trim()) body.choose = Number(choose.value);
+    if (preparing && item.value) body.item = Number(item.value);
     return body;
   }
 
@@ -176,10 +187,12 @@ export function pollForm() {
     parts.candidates.hidden = !(k === "election" || k === "confidence" || k === "confidence_vote");
     candidatesLabel.textContent = t(k === "confidence" ? "poll_officials" : k === "confidence_vote" ? "poll_confidence_vote_people" : "poll_candidates");
     parts.choose.hidden = k !== "election";
+    parts.amend.hidden = k !== "motion" || paper.checked;
+    amendTitle.hidden = !amend.value;
     parts.duration.hidden = paper.checked;
     parts.publicOpts.hidden = isSecret() || paper.checked;
     correction.disabled = showLive.disabled = isSecret();
-    submit.textContent = paper.checked ? t("poll_paper_submit") : t("poll_open");
+    submit.textContent = paper.checked ? t("poll_paper_submit") : openLabel;
     submit.dataset.testid = paper.checked ? "paper-submit" : "open-poll";
     rebuildPaper();
   }
@@ -207,14 +220,39 @@ export function pollForm() {
     }
     const body = spec();
     if (duration.value.trim()) body.duration_s = Number(duration.value);
+    if (body.kind === "motion" && amend.value) {
+      // Bổ sung, điều chỉnh chương trình: applied to the agenda when the motion passes.
+      body.amend = amend.value === "add"
+        ? { action: "add", title: amendTitle.value.trim() }
+        : { action: "change", item: Number(amend.value), title: amendTitle.value.trim() };
+    }
     if (!isSecret()) {
       if (correction.checked) body.allow_correction = true;
       if (showLive.checked) body.show_live = true;
     }
-    run(submit, () => post("/api/polls", body));
+    run(submit, async () => {
+      await post(preparing ? "/api/polls/prepared" : "/api/polls", body);
+      if (preparing) toast(t("poll_prepared_ok"), "ok");
+    });
   });
+
+  /** Agenda items change during a sitting: keep the item and amendment choices current. */
+  function refresh(state) {
+    const items = state?.agenda || [];
+    const sig = JSON.stringify(items.map((it) => [it.n, it.title]));
+    if (form.dataset.agenda === sig) return;
+    form.dataset.agenda = sig;
+    const keepItem = item.value || String(state?.sitting?.current_item || "");
+    const keepAmend = amend.value;
+    fill(item, el("option", { value: "", text: t("poll_item_none") }),
+      items.map((it) => el("option", { value: String(it.n), text: `${it.n}. ${it.title}` })));
+    item.value = keepItem;
+    fill(amend, el("option", { value: "", text: t("poll_amend_none") }), el("option", { value: "add", text: t("poll_amend_add") }),
+      items.map((it) => el("option", { value: String(it.n), text: t("poll_amend_change", { n: it.n, title: it.title }) })));
+    amend.value = keepAmend;
+  }
   sync();
-  return { node: form };
+  return { node: form, refresh };
 }
 
 function answerText(code) {
@@ -263,14 +301,15 @@ export function annulBox(poll) {
     }));
 }
 
-let built = null;
-let builtLang = null;
+const built = new Map(); // mode -> {form, lang}
 
-/** The form, rebuilt only when the language changes. */
-export function chairPollForm() {
-  if (!built || builtLang !== getLang()) {
-    built = pollForm();
-    builtLang = getLang();
+/** The form of a mode, rebuilt only when the language changes; refreshed with the agenda. */
+export function chairPollForm(state, mode = "chair") {
+  let entry = built.get(mode);
+  if (!entry || entry.lang !== getLang()) {
+    entry = { form: pollForm({ mode }), lang: getLang() };
+    built.set(mode, entry);
   }
-  return built.node;
+  entry.form.refresh(state);
+  return entry.form.node;
 }

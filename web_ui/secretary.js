@@ -4,6 +4,7 @@ import { api, post } from "./api.js";
 import { $, boot, el, errorText, fill, formatTime, isDelegateRole, roleLabel, run, sittingStatusLabel } from "./app.js";
 import { t } from "./i18n.js";
 import { renderMinutes } from "./minutes.js";
+import { renderPollsSecretary } from "./polls_secretary.js";
 import { renderDocsManage } from "./secretary_docs.js";
 
 const TECH = new URLSearchParams(location.search).has("tech");
@@ -119,6 +120,7 @@ function render(state, me) {
   renderParticipants(state);
   if (!TECH) renderAgenda(state);
   if (!TECH) renderDocsManage(state);
+  if (!TECH) renderPollsSecretary(state);
   renderMinutes(state, me, TECH);
 }
 

@@ -144,11 +144,6 @@ def test_the_same_figures_on_api_console_tablet_and_hall_display(browser: Any, t
         rows = client.post("/api/participants", json={"participants": [*BODY, {"name": "Màn hình chính", "role": "display"}]})
         people = {p["name"]: p for p in rows.json()["participants"]}
         assert client.post("/api/agenda", json={"title": "Bầu bổ sung và lấy phiếu tín nhiệm"}).status_code == 200
-        # The secretary prepared a confidence assessment for item 1 before the sitting.
-        prepared = client.post("/api/polls/prepared", json={
-            "item": 1, "question": "Lấy phiếu tín nhiệm người giữ chức vụ do HĐND xã bầu", "method": "secret",
-            "kind": "confidence", "candidates": OFFICIALS})
-        assert prepared.status_code == 200, prepared.text
         hall = Hall(base, client, people)
         for seat, p in enumerate(BODY, start=1):
             code = client.post("/api/pairing-codes", json={"participant_id": people[p["name"]]["id"]}).json()["code"]
@@ -159,6 +154,29 @@ def test_the_same_figures_on_api_console_tablet_and_hall_display(browser: Any, t
         chair = pair_page(browser, srv, people[BODY[0]["name"]]["id"], TABLET, "chair.html")
         tablet = pair_page(browser, srv, people[BODY[1]["name"]]["id"], TABLET, "delegate.html")
         screens = {"display": (display, "#stage"), "chair": (chair, "#result-slot"), "tablet": (tablet, "#overlay")}
+
+        # Before the sitting the secretary prepares a confidence assessment for item 1 and a
+        # draft resolution voted article by article, on the secretary's screen.
+        desk = pair_page(browser, srv, secretary_id, TABLET, "secretary.html")
+        form = desk.get_by_test_id("polls-secretary").locator("#poll-form")
+        form.locator("#poll-item").select_option("1")
+        form.locator('input[name=kind][value="confidence"]').check()
+        expect(form.locator('input[name=method][value="secret"]')).to_be_checked()
+        form.locator("#poll-question").fill("Lấy phiếu tín nhiệm người giữ chức vụ do HĐND xã bầu")
+        form.locator("#poll-candidates").fill("\n".join(OFFICIALS))
+        form.get_by_test_id("open-poll").click()
+        desk.locator("#series-title").fill("Nghị quyết về phí, lệ phí trên địa bàn xã")
+        desk.locator("#series-articles").fill("Điều 1. Phạm vi điều chỉnh\nĐiều 2. Mức thu")
+        desk.get_by_test_id("series-submit").click()
+        expect(desk.get_by_test_id("polls-secretary").locator(".prepared-row")).to_have_count(4)
+        listed = client.get("/api/polls/prepared").json()["prepared"]
+        confidence_prep = next(p for p in listed if p["kind"] == "confidence")
+        assert (confidence_prep["item"], confidence_prep["args"]["candidates"], confidence_prep["method"]) == (1, OFFICIALS, "secret")
+        assert [p["question"] for p in listed if p["series"]] == [
+            "Nghị quyết về phí, lệ phí trên địa bàn xã — Điều 1. Phạm vi điều chỉnh",
+            "Nghị quyết về phí, lệ phí trên địa bàn xã — Điều 2. Mức thu",
+            "Thông qua toàn văn Nghị quyết về phí, lệ phí trên địa bàn xã"]
+        shots(desk, "figures-secretary-prepared", full_page=True)
 
         opener = chair.locator("#sitting-toggle")
         opener.click()
@@ -174,7 +192,10 @@ def test_the_same_figures_on_api_console_tablet_and_hall_display(browser: Any, t
         expect(chair.get_by_test_id("present")).to_have_text("6")
 
         # 1. A public motion typed on the console: 4 for, 1 against, 1 not voted, of all 6.
+        # It also adds an item to the agenda (bổ sung chương trình), applied once it passes.
         chair.locator("#poll-question").fill("Tán thành thông qua Nghị quyết về kế hoạch đầu tư công năm 2027?")
+        chair.locator("#poll-amend").select_option("add")
+        chair.locator("#poll-amend-title").fill("Chất vấn và trả lời chất vấn")
         chair.get_by_test_id("open-poll").click()
         expect(tablet.get_by_test_id("vote-question")).to_have_text("Tán thành thông qua Nghị quyết về kế hoạch đầu tư công năm 2027?")
         motion = hall.newest()["id"]
@@ -196,6 +217,8 @@ def test_the_same_figures_on_api_console_tablet_and_hall_display(browser: Any, t
         assert (figures["base"], figures["verdict"], figures["turnout"]) == (
             "trên tổng số 6 đại biểu", "Thông qua", "Số đại biểu tham gia biểu quyết: 5")
         shots(display, "figures-motion-display")
+        expect(chair.locator("#agenda")).to_contain_text("Chất vấn và trả lời chất vấn")
+        chair.locator("#poll-amend").select_option("")
         tablet.get_by_role("button", name="Đóng").click()
 
         # 2. An election on the console: three candidates, choose up to two, secret by default.
@@ -232,7 +255,7 @@ def test_the_same_figures_on_api_console_tablet_and_hall_display(browser: Any, t
         tablet.get_by_role("button", name="Đóng").click()
 
         # 3. The prepared confidence assessment, opened with one tap.
-        row = chair.locator(f'[data-prepared="{prepared.json()["id"]}"]')
+        row = chair.locator(f'[data-prepared="{confidence_prep["id"]}"]')
         expect(row).to_contain_text("Lấy phiếu tín nhiệm")
         row.get_by_test_id("open-prepared").click()
         expect(tablet.get_by_test_id("vote-question")).to_have_text("Lấy phiếu tín nhiệm người giữ chức vụ do HĐND xã bầu")
@@ -287,7 +310,7 @@ def test_the_same_figures_on_api_console_tablet_and_hall_display(browser: Any, t
         assert hall.poll(paper)["annul_reason"] == "Nhập nhầm biên bản kiểm phiếu"
         same_everywhere(hall, screens, paper)
         shots(chair, "figures-annulled-chair")
-        for page in (display, chair, tablet):
+        for page in (display, chair, tablet, desk):
             page.context.close()
     finally:
         stop_server(proc)
