@@ -29,6 +29,7 @@ export class Live {
   }
 
   start() {
+    Live.current = this; // the page's one channel: vote.js sends ballots on it
     this.stopped = false;
     this.connect();
     return this;
@@ -86,6 +87,27 @@ export class Live {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
   }
 
+  /**
+   * Send a message the server acknowledges on this socket (a ballot, by its `id`). Rejects
+   * when the socket is not open or no ack comes in time; the caller then uses HTTP with
+   * the same id as Idempotency-Key, so the server still applies it at most once.
+   */
+  ask(msg, timeoutMs = 4000) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error("offline"));
+    this.pending ??= new Map();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(msg.id);
+        reject(new Error("timeout"));
+      }, timeoutMs);
+      this.pending.set(msg.id, (ack) => {
+        clearTimeout(timer);
+        resolve(ack);
+      });
+      this.ws.send(JSON.stringify(msg));
+    });
+  }
+
   receive(text) {
     let msg;
     try {
@@ -106,6 +128,12 @@ export class Live {
       this.position = msg.position ?? this.position;
       this.state.position = this.position;
       this.onState(this.state, Object.keys(changed));
+    } else if (msg.type === "ack") {
+      const done = this.pending?.get(msg.id);
+      if (done) {
+        this.pending.delete(msg.id);
+        done(msg);
+      }
     } else if (msg.type === "revoked") {
       // The technician revoked this tablet: forget the key, caches and storage, then re-pair.
       this.stopped = true;

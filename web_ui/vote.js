@@ -1,8 +1,9 @@
 // The ballot panel of a delegate (the chair votes from the console with the same panel).
 // Tap an answer, confirm, and the ballot goes out once; a cast ballot is final.
-import { ApiError, post } from "./api.js";
+import { api, ApiError } from "./api.js";
 import { answerLabel, el, errorText, isDelegateRole, toast } from "./app.js";
 import { t } from "./i18n.js";
+import { Live } from "./live.js";
 import { livePartial, pollKicker, pollProgress } from "./result.js";
 
 const pending = new Map(); // poll id -> chosen answer (or {candidate: answer}) awaiting confirmation
@@ -42,11 +43,35 @@ export function hasVoted(state, poll) {
   return justVoted.has(poll.id) || (state?.me?.voted || []).includes(poll.id);
 }
 
+function ballotId() {
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Send a ballot on the open live socket (no HTTP round trip in a burst); without a socket or
+ * an ack in time, by HTTP with the same id as Idempotency-Key — the server counts it once.
+ */
+async function sendBallot(poll, body) {
+  const id = ballotId();
+  if (Live.current) {
+    let ack = null;
+    try {
+      ack = await Live.current.ask({ type: "vote", id, poll_id: poll.id, ...body });
+    } catch {
+      ack = null; // no socket or no answer: HTTP below
+    }
+    if (ack?.ok) return;
+    if (ack) throw new ApiError(409, { code: ack.code, message: ack.message, message_en: ack.message_en });
+  }
+  await api("POST", `/api/polls/${encodeURIComponent(poll.id)}/ballots`, body, id);
+}
+
 async function cast(state, poll, choice, button) {
   button.disabled = true;
   const body = typeof choice === "string" ? { answer: choice } : { answers: choice };
   try {
-    await post(`/api/polls/${encodeURIComponent(poll.id)}/ballots`, body);
+    await sendBallot(poll, body);
     justVoted.add(poll.id);
     rememberChoice(poll, choice);
     pending.delete(poll.id);

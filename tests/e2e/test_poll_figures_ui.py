@@ -153,6 +153,8 @@ def test_the_same_figures_on_api_console_tablet_and_hall_display(browser: Any, t
         display = pair_page(browser, srv, people["Màn hình chính"]["id"], HALL, "display.html")
         chair = pair_page(browser, srv, people[BODY[0]["name"]]["id"], TABLET, "chair.html")
         tablet = pair_page(browser, srv, people[BODY[1]["name"]]["id"], TABLET, "delegate.html")
+        posted: list[str] = []
+        tablet.on("request", lambda r: r.method == "POST" and posted.append(r.url))
         screens = {"display": (display, "#stage"), "chair": (chair, "#result-slot"), "tablet": (tablet, "#overlay")}
 
         # Before the sitting the secretary prepares a confidence assessment for item 1 and a
@@ -310,6 +312,8 @@ def test_the_same_figures_on_api_console_tablet_and_hall_display(browser: Any, t
         assert hall.poll(paper)["annul_reason"] == "Nhập nhầm biên bản kiểm phiếu"
         same_everywhere(hall, screens, paper)
         shots(chair, "figures-annulled-chair")
+        # The tablet's ballots went on its open live socket, not as HTTP requests.
+        assert [u for u in posted if "/ballots" in u] == []
         for page in (display, chair, tablet, desk):
             page.context.close()
     finally:
