@@ -35,8 +35,7 @@ import httpx  # noqa: E402
 import pymupdf  # noqa: E402
 from boto3.s3.transfer import TransferConfig  # noqa: E402
 
-from appliance.archive.after_sitting import finalise  # noqa: E402
-from appliance.archive.build import build_archive  # noqa: E402
+from appliance.archive.after_sitting import finalise, seal_for_upstream  # noqa: E402
 from appliance.archive.envelope import generate_archive_keys  # noqa: E402
 from appliance.core.settings import Settings  # noqa: E402
 from appliance.meeting.decide import Command  # noqa: E402
@@ -93,7 +92,7 @@ def main() -> int:
     parser.add_argument("--mb", type=int, default=200)
     parser.add_argument("--part-mb", type=int, default=8)
     parser.add_argument("--dir", type=Path, default=None)
-    parser.add_argument("--rounds", type=int, default=3, help="uploads of each kind, alternating; medians are compared")
+    parser.add_argument("--rounds", type=int, default=5, help="uploads of each kind, alternating; medians are compared")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(dir=args.dir))
     data, keys = root / "data", root / "keys"
@@ -103,11 +102,11 @@ def main() -> int:
 
         ring = Keyring.open(keys, data, create=False)
         _, public = generate_archive_keys()
-        out = data / "archive" / "outbox" / "bench.phsa"
         t0 = time.perf_counter()
-        built = build_archive(data, ring, sid, public, out)
+        built = seal_for_upstream(data, ring, sid, public)  # what finalising does: build into the outbox
         build_s = time.perf_counter() - t0
-        size_mb = built.size / (1 << 20)
+        out = Path(built["path"])
+        size_mb = built["size"] / (1 << 20)
         proc, url = moto()
         try:
             s3: Any = boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")

@@ -47,6 +47,11 @@ def outbox_dir(data_dir: Path) -> Path:
     return Path(data_dir) / OUTBOX
 
 
+def checksum_path(archive: Path) -> Path:
+    """The SHA-256 sidecar of an outbox archive (``phs sync`` checks it while it uploads)."""
+    return archive.with_name(archive.name + ".sha256")
+
+
 def pending_exports(data_dir: Path, state: Any) -> list[dict[str, Any]]:
     """Outbox archives whose manifest no receipt confirms yet (what a USB export still has to carry)."""
     from appliance.archive.envelope import read_header
@@ -91,6 +96,7 @@ def seal_for_upstream(data_dir: Path, keyring: Keyring, sitting_id: str, recipie
     path = built.path
     if out is None:
         path = outbox_path(data_dir, sitting_id, built.manifest_sha256)
+        atomic_write(checksum_path(path), built.sha256.encode() + b"\n")  # before the archive shows up
         tmp.replace(path)
     remember_receipt_key(data_dir, keyring, built.manifest_sha256, built.receipt_key)
     log.info("archive sealed", extra={"event": "archive_sealed", "bytes": built.size, "manifest": built.manifest_sha256[:16]})

@@ -50,6 +50,7 @@ class Built:
     manifest_sha256: str
     size: int
     receipt_key: bytes
+    sha256: str  # of the whole envelope file: sync sends it as the object's checksum without reading the file twice
 
 
 def _finalised_at(rows: list[Row], sitting_id: str) -> int:
@@ -155,7 +156,7 @@ def build_archive(data_dir: Path, keyring: Keyring, sitting_id: str, recipient: 
         os.fsync(fh.fileno())
     os.replace(tmp, out)
     fsync_dir(out.parent)
-    return Built(out, sitting_id, digest, writer.size, writer.receipt_key)
+    return Built(out, sitting_id, digest, writer.size, writer.receipt_key, writer.file_sha256)
 
 
 class _Reader:

@@ -80,6 +80,7 @@ class SealingWriter:
         self._bind = hashlib.sha256(self.header_bytes).digest()
         self._out, self._identity = out, identity
         self._digest = hashlib.sha256()
+        self._file = hashlib.sha256()  # of every byte written, trailer included (sync's checksum)
         self._buf = bytearray()
         self._index = 0
         self.size = 0
@@ -88,6 +89,7 @@ class SealingWriter:
     def _emit(self, data: bytes) -> None:
         self._out.write(data)
         self._digest.update(data)
+        self._file.update(data)
         self.size += len(data)
 
     def _seal(self, chunk: bytes, final: bool) -> None:
@@ -111,7 +113,13 @@ class SealingWriter:
         self._buf.clear()
         sig = self._identity.sign(SIG_CONTEXT + self._digest.digest())
         self._out.write(TRAILER + sig)
+        self._file.update(TRAILER + sig)
         self.size += len(TRAILER) + len(sig)
+
+    @property
+    def file_sha256(self) -> str:
+        """SHA-256 of the whole file as written (valid after ``close``)."""
+        return self._file.hexdigest()
 
 
 def read_header(path: Path) -> dict[str, Any]:

@@ -7,7 +7,9 @@
   different parts are sent again.
 - Checked: each part carries Content-MD5 (the store refuses a damaged part) and the
   finished object's ETag must equal the multipart ETag computed here; the whole file's
-  SHA-256 goes in the metadata and the receipt.
+  SHA-256 (from the sidecar the server wrote when it sealed the archive, else a first
+  pass) goes in the metadata and the receipt, and is computed again over the bytes read
+  for the parts: a mismatch never completes the upload.
 - Bounded: each request is retried a few times with backoff; credentials and a missing
   bucket are not retried but reported as what they are.
 """
@@ -15,6 +17,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import logging
 import threading
@@ -111,6 +114,15 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def known_sha256(path: Path) -> str | None:
+    """The SHA-256 the server wrote beside the archive when it sealed it (checked again while uploading)."""
+    try:
+        text = Path(path).with_name(Path(path).name + ".sha256").read_text().strip()
+    except OSError:
+        return None
+    return text if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else None
+
+
 def object_key(settings: Settings, sitting: str, manifest: str) -> str:
     """Where an archive lives upstream: one key per content, whatever envelope carried it."""
     return f"{settings.s3_prefix}{sitting}/{manifest}.phsa"
@@ -166,9 +178,12 @@ class Shipper:
             sha = found.get("Metadata", {}).get("sha256", "")
             log.info("archive already upstream", extra={"event": "sync_present", "manifest": manifest[:16]})
             return {"key": key, "checksum": f"sha256:{sha}", "etag": str(found.get("ETag", "")).strip('"'), "sent": False}
-        sha = file_sha256(path)
+        sha = known_sha256(path) or file_sha256(path)
         upload_id = self._resume_or_start(entry, key, manifest, sitting, sha)
-        md5s = self._send_parts(path, entry, key, upload_id)
+        md5s, read_sha = self._send_parts(path, entry, key, upload_id)
+        if read_sha != sha:  # the file changed, or its sidecar lies: never complete a wrong object
+            entry.update(state="failed", error="checksum")
+            raise SyncError("checksum", "the archive on disk does not match its checksum")
         parts = [{"PartNumber": p["n"], "ETag": p["etag"]} for p in sorted(entry["parts"], key=lambda p: p["n"])]
         retry("complete", lambda: self.s3.complete_multipart_upload(
             Bucket=self.settings.s3_bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}))
@@ -185,6 +200,10 @@ class Shipper:
 
     def _resume_or_start(self, entry: dict[str, Any], key: str, manifest: str, sitting: str, sha: str) -> str:
         upload_id = entry.get("upload_id")
+        if upload_id and entry.get("sha256", sha) != sha:  # begun for other bytes: its metadata would lie
+            with contextlib.suppress(ClientError, BotoCoreError, OSError):
+                self.s3.abort_multipart_upload(Bucket=self.settings.s3_bucket, Key=key, UploadId=upload_id)
+            upload_id = None
         if upload_id and entry.get("key") == key:
             try:
                 listed = retry("list parts", lambda: self.s3.list_parts(Bucket=self.settings.s3_bucket, Key=key, UploadId=upload_id))
@@ -197,11 +216,11 @@ class Shipper:
         made = retry("create upload", lambda: self.s3.create_multipart_upload(
             Bucket=self.settings.s3_bucket, Key=key, ContentType="application/octet-stream",
             Metadata={"manifest-sha256": manifest, "sitting": sitting, "sha256": sha}))
-        entry.update(state="uploading", upload_id=made["UploadId"], parts=[], sent_bytes=0)
+        entry.update(state="uploading", upload_id=made["UploadId"], parts=[], sent_bytes=0, sha256=sha)
         self.save()
         return str(made["UploadId"])
 
-    def _send_parts(self, path: Path, entry: dict[str, Any], key: str, upload_id: str) -> list[bytes]:
+    def _send_parts(self, path: Path, entry: dict[str, Any], key: str, upload_id: str) -> tuple[list[bytes], str]:
         """Send the parts the store lacks, ``workers`` at a time; the state is saved after each one.
 
         Parts are read in order by this thread (so at most ``workers`` parts sit in memory) and
@@ -209,6 +228,7 @@ class Shipper:
         """
         done = {p["n"]: p for p in entry.get("parts", [])}
         md5s: list[bytes] = []
+        whole = hashlib.sha256()  # every byte read, sent or already upstream: the file's checksum in one pass
         lock = threading.Lock()
         workers = 1 if self.max_kbps > 0 else self.workers
 
@@ -229,6 +249,7 @@ class Shipper:
                 n += 1
                 md5 = hashlib.md5(chunk, usedforsecurity=False).digest()
                 md5s.append(md5)
+                whole.update(chunk)
                 if n in done and done[n]["etag"].strip('"') == md5.hex():
                     continue
                 if len(pending) >= workers:
@@ -238,7 +259,7 @@ class Shipper:
                 pending.add(pool.submit(send, n, chunk, md5))
             for future in pending:
                 future.result()
-        return md5s
+        return md5s, whole.hexdigest()
 
     def _part(self, key: str, upload_id: str, n: int, chunk: bytes, md5: bytes) -> Callable[[], Any]:
         return lambda: self.s3.upload_part(

@@ -169,3 +169,25 @@ async def test_sync_waits_for_the_uplink_then_ships(s3_server: S3Server, tmp_pat
     assert await task == 0
     assert [o["Key"] for o in s3.list_objects_v2(Bucket="uplink")["Contents"]] == [f"phs/s9/{MANIFEST}.phsa"]
     assert saved(data)["state"] == "uploaded"
+
+
+def test_a_checksum_that_does_not_match_the_file_never_completes_an_object(s3_server: S3Server, tmp_path: Path) -> None:
+    s3: Any = s3_server.client()
+    s3.create_bucket(Bucket="sidecar")
+    data = tmp_path / "data"
+    archive = make_archive(data, 6 << 20, sitting="s5")
+    sidecar = archive.with_name(archive.name + ".sha256")
+    settings = Settings(data_dir=data, s3_endpoint=s3_server.endpoint, s3_bucket="sidecar", s3_part_mb=5,
+                        s3_access_key=s3_server.access_key, s3_secret_key=s3_server.secret_key)
+    sidecar.write_text("0" * 64 + "\n")  # what the server wrote no longer matches what is on disk
+    bad = sync_round(settings, report=lambda s, body: True)
+    assert bad["errors"] == ["checksum"] and bad["reported"] == 0
+    assert saved(data)["state"] == "failed" and "receipt" not in saved(data)
+    assert s3.list_objects_v2(Bucket="sidecar").get("KeyCount") == 0
+    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
+    sidecar.write_text(sha + "\n")  # the true checksum: the next round resumes and completes
+    good = sync_round(settings, report=lambda s, body: True)
+    assert (good["shipped"], good["reported"], good["errors"]) == (1, 1, [])
+    (obj,) = s3.list_objects_v2(Bucket="sidecar")["Contents"]
+    assert s3.head_object(Bucket="sidecar", Key=obj["Key"])["Metadata"]["sha256"] == sha
+    assert s3.list_multipart_uploads(Bucket="sidecar").get("Uploads", []) == []  # the upload begun for the lie was aborted
