@@ -122,7 +122,7 @@ def build_minutes(replay: Replay, sitting_id: str) -> Minutes:
         if docs:
             blocks.append(Block("p", "Tài liệu: " + "; ".join(docs) + "."))
         numbered = _speeches(blocks, state, [s for s in speeches if s.item == n], numbered)
-        blocks += _groups(state, n)
+        blocks += _groups(state, n, sitting)
         for poll in (p for p in polls if p.item == n):
             blocks += _poll(state, poll, polls.index(poll) + 1)
     rest = [s for s in speeches if s.item not in items]
@@ -131,6 +131,9 @@ def build_minutes(replay: Replay, sitting_id: str) -> Minutes:
         _speeches(blocks, state, rest, numbered)
     for poll in (p for p in polls if p.item not in items):
         blocks += _poll(state, poll, polls.index(poll) + 1)
+    loose = _groups(state, None, sitting)
+    if loose:
+        blocks += [Block("h", "Kết luận các nhóm thảo luận"), *loose]
     blocks.append(Block("h", "IV. KẾT LUẬN CỦA CHỦ TỌA"))
     text = book.conclusions if book and book.conclusions else "(Thư ký ghi kết luận của chủ tọa trước khi hoàn thành biên bản.)"
     blocks += [Block("p", line) for line in text.splitlines() if line.strip()]
@@ -190,15 +193,16 @@ def _speeches(blocks: list[Block], state: SessionState, speeches: list[Any], num
     return numbered
 
 
-def _groups(state: SessionState, item: int) -> list[Block]:
-    """Conclusions of discussion groups on this item, read defensively (the groups feature grows)."""
-    board = getattr(state, "groups", None)
-    out: list[Block] = []
-    for group in getattr(board, "groups", {}).values():
-        text = getattr(group, "conclusions", None)
-        if getattr(group, "item", None) == item and text:
-            out.append(Block("p", f"Kết luận {getattr(group, 'name', '')}: {text}"))
-    return out
+def _groups(state: SessionState, item: int | None, sitting: Sitting) -> list[Block]:
+    """The conclusions the discussion groups reported on this item (or on none) while the sitting was open."""
+    from appliance.meeting.groups import minutes as group_rows
+
+    start, end = sitting.opened_at or 0.0, sitting.closed_at or float("inf")
+    return [
+        Block("p", f"Kết luận của {row['name']}: {row['conclusions']}")
+        for row in group_rows(state)
+        if row["item"] == item and row["conclusions"] and start <= (row["concluded_at"] or start) <= end
+    ]
 
 
 def _poll(state: SessionState, poll: Poll, k: int) -> list[Block]:

@@ -12,6 +12,7 @@ import pytest
 from appliance.archive.envelope import generate_archive_keys
 from tests.web.realserver import Driver
 
+GROUP_CONCLUSION = "Tổ thống nhất với dự thảo, đề nghị bổ sung tiến độ giải ngân."
 NAMES = ["Nguyễn Văn Chủ", "Trần Thị Bích", "Lê Hoàng Đức", "Phạm Thu Hương", "Vũ Quốc Khánh", "Đỗ Ngọc Lan"]
 
 
@@ -46,6 +47,11 @@ async def _play(d: Driver, out: Finalised) -> None:
         await c.post("/api/floor/grant", json={"to": "next"}, headers=chair)
         await asyncio.sleep(0.3)
         await c.post("/api/floor/end", json={"to": "all"}, headers=chair)
+        made = await c.post("/api/groups", headers=chair, json={"mode": "manual", "item": 1, "duration_s": 600, "groups": [
+            {"name": "Tổ đại biểu số 1", "members": [d.ids["d2"], d.ids["d3"]], "convener": d.ids["d2"]}]})
+        gid = made.json()["groups"][0]["id"]
+        r = await c.post(f"/api/groups/{gid}/conclusions", headers=d.h("d2"), json={"text": GROUP_CONCLUSION})
+        out.answers["group_conclusion"] = r.status_code
         plans = {
             "public": ("public", ["for", "for", "for", "against", "abstain"]),
             "secret": ("secret", ["for", "for", "against", "against", "for"]),

@@ -18,7 +18,7 @@ from appliance.archive.minutes_content import pct
 from appliance.archive.replay import read_rows, replay
 from appliance.archive.signing import check_signature
 from appliance.store.keys import Keyring
-from tests.archive.conftest import Finalised
+from tests.archive.conftest import GROUP_CONCLUSION, Finalised
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "tests" / "scenarios" / "minutes" / "sitting-with-minutes.yaml"
@@ -112,6 +112,8 @@ def test_minutes_figures_equal_the_api(finalised: Finalised) -> None:
     assert finalised.polls["public"]["result"]["counts"] == {"for": 3, "against": 1, "abstain": 1, "not_voted": 1}
     assert "Nguyễn Văn Chủ" in text.split("Lựa chọn")[1]  # the public poll's per-delegate list
     assert "Chủ tọa kết luận: thống nhất thông qua." in text
+    assert finalised.answers["group_conclusion"] == 200
+    assert f"Kết luận của Tổ đại biểu số 1: {GROUP_CONCLUSION}" in " ".join(text.split())  # under item 1
     absent = text.split("Đại biểu vắng mặt")[1]
     assert "Đỗ Ngọc Lan\nĐi công tác tại Sở Nội vụ" in absent  # the reason the secretary recorded
     assert "Tổng số đại biểu: 6; có mặt: 5; vắng mặt: 1." in text
