@@ -223,16 +223,20 @@ class Shipper:
     def _send_parts(self, path: Path, entry: dict[str, Any], key: str, upload_id: str) -> tuple[list[bytes], str]:
         """Send the parts the store lacks, ``workers`` at a time; the state is saved after each one.
 
-        Parts are read in order by this thread (so at most ``workers`` parts sit in memory) and
-        sent by a small pool, as boto3's own transfer manager does; a capped uplink sends one at a time.
+        Parts are read in order by this thread (so at most ``workers`` parts sit in memory),
+        which also keeps the whole file's SHA-256; each part's MD5 is taken by the worker that
+        sends it, so the two hashes run side by side. A capped uplink sends one part at a time.
         """
         done = {p["n"]: p for p in entry.get("parts", [])}
-        md5s: list[bytes] = []
+        md5s: dict[int, bytes] = {}
         whole = hashlib.sha256()  # every byte read, sent or already upstream: the file's checksum in one pass
         lock = threading.Lock()
         workers = 1 if self.max_kbps > 0 else self.workers
 
-        def send(n: int, chunk: bytes, md5: bytes) -> None:
+        def send(n: int, chunk: bytes) -> None:
+            md5 = md5s[n] = hashlib.md5(chunk, usedforsecurity=False).digest()
+            if n in done and done[n]["etag"].strip('"') == md5.hex():
+                return  # already upstream (a resumed upload)
             started = time.monotonic()
             answer = retry(f"part {n}", self._part(key, upload_id, n, chunk, md5))
             with lock:
@@ -247,19 +251,15 @@ class Shipper:
             n = 0
             while chunk := fh.read(self.part_size):
                 n += 1
-                md5 = hashlib.md5(chunk, usedforsecurity=False).digest()
-                md5s.append(md5)
-                whole.update(chunk)
-                if n in done and done[n]["etag"].strip('"') == md5.hex():
-                    continue
                 if len(pending) >= workers:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in finished:
                         future.result()  # a failed part stops the reading; the others finish
-                pending.add(pool.submit(send, n, chunk, md5))
+                pending.add(pool.submit(send, n, chunk))
+                whole.update(chunk)
             for future in pending:
                 future.result()
-        return md5s, whole.hexdigest()
+        return [md5s[i] for i in range(1, n + 1)], whole.hexdigest()
 
     def _part(self, key: str, upload_id: str, n: int, chunk: bytes, md5: bytes) -> Callable[[], Any]:
         return lambda: self.s3.upload_part(
