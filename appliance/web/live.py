@@ -166,7 +166,9 @@ class LiveHub:
         state = self.appliance.state
         computed: dict[tuple[Any, ...], Any] = {}
         encoded: dict[tuple[Any, ...], str] = {}
-        for conn in list(self.connections):
+        # Hall displays first: the room watches them, and each send below is compressed and
+        # written in queue order, so a display behind 500 tablets would show a result last.
+        for conn in sorted(self.connections, key=lambda c: c.actor.role != "display"):
             keys = {name: self._cache_key(state, name, conn.actor) for name in names}
             for name, key in keys.items():
                 if key not in computed:
