@@ -27,6 +27,12 @@ BASE_WORDS = {"total": "tổng số đại biểu", "present": "số đại bi�
 KIND_WORDS = {"speak": "Phát biểu", "rebuttal": "Tranh luận", "report": "Trình bày"}
 ROLE_WORDS = {"chair": "Chủ tọa", "vice_chair": "Phó Chủ tọa", "delegate": "Đại biểu", "guest": "Khách mời"}
 NOT_VOTED = "Không tham gia biểu quyết"
+# NQ 96/2023/QH15 thresholds a confidence result flags, in the words the minutes print.
+FLAG_WORDS = {
+    "more_than_half_low": "quá nửa tổng số đại biểu đánh giá tín nhiệm thấp",
+    "two_thirds_low": "từ hai phần ba tổng số đại biểu trở lên đánh giá tín nhiệm thấp",
+    "more_than_half_no_trust": "quá nửa tổng số đại biểu bỏ phiếu không tín nhiệm",
+}
 
 
 @dataclass
@@ -253,7 +259,10 @@ def _outcome(result: dict[str, Any], poll: Poll) -> str:
         parts.append("trúng cử: " + (", ".join(result["elected"]) or "không ai"))
     if result.get("tie"):
         parts.append("có số phiếu bằng nhau ở vị trí cuối")
-    for name, flags in (result.get("flags") or {}).items():
-        if flags:
-            parts.append(f"{name}: " + ", ".join(flags))
+    flags = result.get("flags") or {}
+    # A single vote of confidence flags its outcome as a list; candidate polls, per name.
+    for name, found in ({"": flags} if isinstance(flags, list) else flags).items():
+        if found:
+            words = ", ".join(FLAG_WORDS.get(str(f), str(f)) for f in found)
+            parts.append(f"{name}: {words}" if name else words)
     return ("; ".join(parts) or "lấy ý kiến, không áp dụng điều kiện thông qua") + "."
