@@ -263,6 +263,6 @@ def _outcome(result: dict[str, Any], poll: Poll) -> str:
     # A single vote of confidence flags its outcome as a list; candidate polls, per name.
     for name, found in ({"": flags} if isinstance(flags, list) else flags).items():
         if found:
-            words = ", ".join(FLAG_WORDS.get(str(f), str(f)) for f in found)
-            parts.append(f"{name}: {words}" if name else words)
+            said = ", ".join(FLAG_WORDS.get(str(f), str(f)) for f in found)
+            parts.append(f"{name}: {said}" if name else said)
     return ("; ".join(parts) or "lấy ý kiến, không áp dụng điều kiện thông qua") + "."
