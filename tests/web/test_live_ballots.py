@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -90,4 +91,38 @@ async def test_live_progress_never_goes_backwards_during_a_burst(tmp_path: Path)
         for ws in tablets:
             await ws.close()
     assert seen == sorted(seen) and seen[-1] == 29 and seen[0] == 0
+    await d.server.stop()
+
+
+RACERS = [f"Đại biểu Đua {i:02d}" for i in range(1, 41)]
+
+
+async def test_a_live_ballot_racing_the_close_is_counted_or_refused_never_half(tmp_path: Path) -> None:
+    """39 tablets vote on their sockets while the chair closes: every ack is ok or poll_closed, and the oks are the count."""
+    d = Driver(tmp_path)
+    await d.setup(RACERS)
+    url = d.server.base_url.replace("http://", "ws://") + "/api/live"
+    async with d.client() as c:
+        await c.post("/api/sitting/open", json={}, headers=d.h("d1"))
+        await asyncio.gather(*(c.post("/api/attendance/check-in", json={}, headers=d.h(f"d{i}")) for i in range(1, 41)))
+        tablets = [await connect(url, additional_headers=d.h(f"d{i}"), proxy=None) for i in range(2, 41)]
+        for round_, method in enumerate(("secret", "public", "secret")):
+            r = await c.post("/api/polls", json={"question": "Tán thành?", "method": method}, headers=d.h("d1"))
+            pid = r.json()["poll"]["id"]
+
+            async def vote(ws: Any, pid: str = pid) -> dict[str, Any]:
+                await asyncio.sleep(random.uniform(0, 0.03))
+                await ws.send(json.dumps({"type": "vote", "id": f"r-{pid}", "poll_id": pid, "answer": "for"}))
+                return (await _acks(ws, 1))[0]
+
+            async def close(pid: str = pid, round_: int = round_) -> Any:
+                await asyncio.sleep(0.01 + 0.005 * round_)
+                return await c.post(f"/api/polls/{pid}/close", json={}, headers=d.h("d1"))
+
+            *acks, closing = await asyncio.gather(*(vote(ws) for ws in tablets), close())
+            result = closing.json()["poll"]["result"]
+            assert {a.get("code") for a in acks if not a["ok"]} <= {"poll_closed"}
+            assert result["counts"]["for"] == result["turnout"] == sum(1 for a in acks if a["ok"])
+        for ws in tablets:
+            await ws.close()
     await d.server.stop()
