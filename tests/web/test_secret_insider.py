@@ -50,6 +50,19 @@ class Recorder:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
+async def live_vote(base_url: str, token: str, poll: str, code: str, rec: Recorder) -> None:
+    """A ballot on the live WebSocket, as a tablet sends it; every message it gets back is kept."""
+    url = base_url.replace("http://", "ws://") + "/api/live"
+    async with connect(url, additional_headers={"Authorization": f"Bearer {token}"}, proxy=None) as ws:
+        await ws.send(json.dumps({"type": "vote", "id": "tap", "poll_id": poll, "answer": code}))
+        while True:
+            raw = str(await asyncio.wait_for(ws.recv(), 10))
+            rec.texts.append(raw)
+            if raw.startswith('{"type": "ack"'):
+                assert json.loads(raw)["ok"] is True
+                return
+
+
 def links(text: str, who: dict[str, tuple[str, str]]) -> list[str]:
     """Delegates whose id or name appears beside their own code in a record that is not a tally."""
     present = {c for c in CODES if c in text}
@@ -92,8 +105,8 @@ async def test_secret_ballot_leaves_no_link_anywhere(tmp_path: Path) -> None:
         await d.server.restart(hard=True)  # a power cut mid-poll: recovery must not leave a link either
         for who in ("d1", "d3", "secretary"):
             rec.listen(d.server.base_url, d.tokens[who])
-        for i in range(4, 8):
-            await call("POST", f"/api/polls/{poll}/ballots", f"d{i + 1}", {"answer": CODES[i]})
+        for i in range(4, 8):  # the other four vote on their tablets' live sockets; every reply is recorded
+            await live_vote(d.server.base_url, d.tokens[f"d{i + 1}"], poll, CODES[i], rec)
         closed = await call("POST", f"/api/polls/{poll}/close", "d1", {})
         await call("GET", f"/api/polls/{poll}", "d3")
         await call("GET", "/api/state", "d1")
