@@ -12,6 +12,7 @@ paper count with an invalid ballot, and the annulment of a result with a reason.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +313,21 @@ def test_the_same_figures_on_api_console_tablet_and_hall_display(browser: Any, t
         assert hall.poll(paper)["annul_reason"] == "Nhập nhầm biên bản kiểm phiếu"
         same_everywhere(hall, screens, paper)
         shots(chair, "figures-annulled-chair")
+        # 6. A public motion with a 4-second countdown and live results: the server closes it.
+        chair.locator('#poll-form input[name=kind][value="motion"]').check()
+        chair.locator("#poll-question").fill("Tán thành kéo dài thời gian họp thêm 30 phút?")
+        chair.locator("#poll-duration").fill("4")
+        chair.locator("#poll-show-live").check()
+        chair.get_by_test_id("open-poll").click()
+        expect(display.get_by_test_id("poll-countdown")).to_have_text(re.compile(r"^Còn lại 00:0[1-4]$"))
+        timed = hall.newest()["id"]
+        tablet.locator('#overlay .vote-btn[data-answer="for"]').click()
+        tablet.get_by_test_id("confirm-vote").click()
+        expect(display.get_by_test_id("live-card").get_by_test_id("count-for")).to_have_text("1")
+        shots(display, "figures-live-countdown-display")
+        figures = same_everywhere(hall, screens, timed)  # closed by the server's timer, no tap
+        assert (figures["rows"][0][:4], figures["verdict"]) == (["", "for", "1", "16,7 %"], "Không thông qua")
+
         # The tablet's ballots went on its open live socket, not as HTTP requests.
         assert [u for u in posted if "/ballots" in u] == []
         for page in (display, chair, tablet, desk):
