@@ -109,6 +109,12 @@ async def finalise(appliance: Any, actor: Any, sitting_id: str, device: str, tok
     sitting = next((s for s in appliance.state.sittings if s.id == sitting_id), None)
     if sitting is None:
         raise refuse("not_found", "Không có phiên họp này.", "No such sitting.")
+    book = appliance.state.minutes.get(sitting_id)
+    if sitting.status != "closed" or (book is not None and book.final is not None):
+        # The rule refuses these too; asking first keeps unused files out of the blob store.
+        from appliance.meeting.minutes import refusal_before_finalising
+
+        raise refusal_before_finalising(sitting.status != "closed")
     pdf, docx_bytes, cut = await asyncio.to_thread(draft, data, keyring, sitting_id)
     digest, signature, public = sign_minutes(keyring.identity(), pdf)
     # A second signature where a secretary's token adapter is configured (signing.py).
@@ -159,6 +165,8 @@ def final_signature(final: Any) -> bytes:
 
 def status(appliance: Any, sitting_id: str) -> dict[str, Any]:
     """The minutes' state for the secretary's screen (no document text)."""
+    if not any(s.id == sitting_id for s in appliance.state.sittings):
+        raise refuse("not_found", "Không có phiên họp này.", "No such sitting.")
     book = appliance.state.minutes.get(sitting_id)
     if book is None:
         return {"sitting_id": sitting_id, "conclusions": "", "place": "", "final": None, "receipts": []}

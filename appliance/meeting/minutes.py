@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.core.clock import Stamp
-from appliance.core.errors import refuse
+from appliance.core.errors import PhsError, refuse
 from appliance.core.events import Event, event
 from appliance.meeting.apply import applies
 from appliance.meeting.decide import _text, handles
@@ -85,14 +85,25 @@ def _sitting(state: SessionState, sitting_id: Any) -> Sitting:
     raise refuse("not_found", "Không có phiên họp này.", "No such sitting.")
 
 
+def refusal_before_finalising(still_open: bool) -> PhsError:
+    """Why minutes cannot be finalised: the sitting is still open, or they are final already."""
+    if still_open:
+        return refuse(
+            "conflict",
+            "Phiên họp chưa bế mạc: chưa hoàn thành biên bản được.",
+            "The sitting is not closed yet, so its minutes cannot be finalised.",
+        )
+    return refuse(
+        "conflict",
+        "Biên bản phiên họp này đã được hoàn thành, không sửa được nữa.",
+        "The minutes of this sitting are final and can no longer change.",
+    )
+
+
 def _frozen(state: SessionState, sitting_id: str) -> None:
     book = state.minutes.get(sitting_id)
     if book is not None and book.final is not None:
-        raise refuse(
-            "conflict",
-            "Biên bản phiên họp này đã được hoàn thành, không sửa được nữa.",
-            "The minutes of this sitting are final and can no longer change.",
-        )
+        raise refusal_before_finalising(False)
 
 
 def _hex64(args: dict[str, Any], key: str) -> str:
@@ -127,11 +138,7 @@ def _absence(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp
 def _finalise(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
     sitting = _sitting(state, args.get("sitting_id"))
     if sitting.status != "closed":
-        raise refuse(
-            "conflict",
-            "Phiên họp chưa bế mạc: chưa hoàn thành biên bản được.",
-            "The sitting is not closed yet, so its minutes cannot be finalised.",
-        )
+        raise refusal_before_finalising(True)
     _frozen(state, sitting.id)
     blobs = [args.get("pdf_blob"), args.get("docx_blob"), args.get("signature"), args.get("public_key")]
     if not all(isinstance(b, str) and 0 < len(b) <= 200 for b in blobs):

@@ -80,10 +80,14 @@ async def _play(d: Driver, out: Finalised) -> None:
         out.answers["absence_delegate"] = (await c.put(f"/api/minutes/{sid}/absences", headers=d.h("d2"),
                                                        json={"participant_id": d.ids["d6"], "reason": "x"})).status_code
         out.answers["finalise_open"] = (await c.post(f"/api/minutes/{sid}/finalise", headers=sec)).json()
+        out.answers["sig_before"] = (await c.get(f"/api/minutes/{sid}/draft/sig", headers=sec)).json().get("code")
+        out.answers["bad_format"] = (await c.get(f"/api/minutes/{sid}/draft/xls", headers=sec)).json().get("code")
+        out.answers["unknown_sitting"] = (await c.get("/api/minutes/no-such-sitting", headers=sec)).json().get("code")
         await c.post("/api/sitting/close", json={}, headers=chair)
         out.answers["draft_chair"] = (await c.get(f"/api/minutes/{sid}/draft/pdf", headers=chair)).status_code
         out.answers["finalise"] = (await c.post(f"/api/minutes/{sid}/finalise", headers=sec)).json()
         again = await c.put(f"/api/minutes/{sid}/conclusions", headers=sec, json={"conclusions": "khác"})
+        out.answers["finalise_twice"] = (await c.post(f"/api/minutes/{sid}/finalise", headers=sec)).json().get("code")
         out.answers["after_final"] = again.json().get("code")
         final = await c.get(f"/api/minutes/{sid}/draft/pdf", headers=sec)
         out.answers["final_pdf"] = final.content

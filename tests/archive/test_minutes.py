@@ -131,6 +131,8 @@ def test_finalising_freezes_the_minutes_in_the_journal(finalised: Finalised) -> 
     assert a["finalise_open"]["code"] == "conflict"  # not while the sitting is open
     assert a["finalise"]["pdf_sha256"] == hashlib.sha256(a["final_pdf"]).hexdigest()
     assert a["after_final"] == "conflict"
+    assert (a["finalise_twice"], a["sig_before"], a["bad_format"], a["unknown_sitting"]) == (
+        "conflict", "not_found", "not_found", "not_found")
     assert a["final_docx"][:2] == b"PK"
     sig = json.loads(a["final_sig"])
     assert sig["pdf_sha256"] == a["finalise"]["pdf_sha256"] == a["status"]["final"]["pdf_sha256"]

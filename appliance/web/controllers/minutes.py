@@ -37,21 +37,21 @@ async def minutes_status(request: Request[Any, Any, Any], sitting_id: str) -> di
 
 @get("/api/minutes/{sitting_id:str}/draft/{fmt:str}", opt={"permission": "minutes.read"})
 async def minutes_draft(request: Request[Any, Any, Any], sitting_id: str, fmt: str) -> Response[bytes]:
-    """The draft rebuilt from the journal now (PDF or DOCX); once final, the frozen files."""
+    """The draft rebuilt from the journal now (PDF or DOCX); once final, the frozen files and their signature."""
     appliance = request.app.state.appliance
+    if fmt not in ("pdf", "docx", "sig"):
+        raise refuse("not_found", "Không có định dạng này (pdf, docx, sig).", "No such format (pdf, docx, sig).")
     book = appliance.state.minutes.get(sitting_id)
-    if book is not None and book.final is not None:
-        files = after_sitting.final_files(appliance, sitting_id)
-        pdf, docx = files["pdf"], files["docx"]
+    if fmt == "sig" or (book is not None and book.final is not None):
+        files = after_sitting.final_files(appliance, sitting_id)  # not_found until the minutes are final
     else:
         pdf, docx, _ = await asyncio.to_thread(after_sitting.draft, appliance.settings.data_dir, appliance.keyring, sitting_id)
+        files = {"pdf": pdf, "docx": docx}
+    if fmt == "sig":
+        return _file(files["sig"], "application/json", f"bien-ban-{sitting_id}.pdf.sig")
     if fmt == "docx":
-        return _file(docx, DOCX, f"bien-ban-{sitting_id}.docx")
-    if fmt == "sig":  # the box's detached signature: exists only once the minutes are final
-        return _file(after_sitting.final_files(appliance, sitting_id)["sig"], "application/json", f"bien-ban-{sitting_id}.pdf.sig")
-    if fmt != "pdf":
-        raise refuse("not_found", "Không có định dạng này (pdf, docx, sig).", "No such format (pdf, docx, sig).")
-    return _file(pdf, PDF, f"bien-ban-{sitting_id}.pdf")
+        return _file(files["docx"], DOCX, f"bien-ban-{sitting_id}.docx")
+    return _file(files["pdf"], PDF, f"bien-ban-{sitting_id}.pdf")
 
 
 @put("/api/minutes/{sitting_id:str}/conclusions", opt={"permission": "minutes.manage"})
