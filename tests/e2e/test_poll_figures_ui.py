@@ -230,6 +230,7 @@ def test_the_same_figures_on_api_console_tablet_and_hall_display(browser: Any, t
         chair.locator("#poll-question").fill("Bầu bổ sung Ủy viên Thường trực HĐND xã")
         chair.locator("#poll-candidates").fill("\n".join(CANDIDATES))
         chair.locator("#poll-choose").fill("2")
+        shots(chair, "figures-chair-election-form", full_page=True)
         chair.get_by_test_id("open-poll").click()
         expect(tablet.get_by_test_id("chosen-count")).to_have_text("Đã chọn 0/2")
         election = hall.newest()["id"]
@@ -263,6 +264,7 @@ def test_the_same_figures_on_api_console_tablet_and_hall_display(browser: Any, t
         row.get_by_test_id("open-prepared").click()
         expect(tablet.get_by_test_id("vote-question")).to_have_text("Lấy phiếu tín nhiệm người giữ chức vụ do HĐND xã bầu")
         confidence = hall.newest()["id"]
+        shots(tablet, "figures-confidence-ballot")
         ballot.locator(f'.vote-btn[data-candidate="{OFFICIALS[0]}"][data-answer="low"]').click()
         ballot.locator(f'.vote-btn[data-candidate="{OFFICIALS[1]}"][data-answer="high"]').click()
         tablet.get_by_test_id("candidate-submit").click()
