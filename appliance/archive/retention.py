@@ -40,9 +40,30 @@ def erase_due(settings: Settings, keyring: Any, now: float | None = None) -> lis
     done = []
     with writer_lock(settings.data_dir):
         for sitting_id in due(plan(settings, keyring), time.time() if now is None else now):
-            done.append(_erase(settings, sitting_id, False))
+            body = _erase(settings, sitting_id, False)
+            body["outbox_removed"] = _clear_outbox(settings, sitting_id)
+            done.append(body)
             log.warning("retention: sitting erased", extra={"event": "retention_erased", "sitting": sitting_id})
     return done
+
+
+def _clear_outbox(settings: Settings, sitting_id: str) -> int:
+    """The sitting's sealed archives leave the outbox with it: the archive holds them, the box no longer needs them."""
+    from appliance.archive.after_sitting import checksum_path, outbox_dir
+    from appliance.archive.envelope import read_header
+
+    removed = 0
+    folder = outbox_dir(settings.data_dir)
+    for path in sorted(folder.glob("*.phsa")) if folder.is_dir() else []:
+        try:
+            mine = read_header(path).get("sitting") == sitting_id
+        except PhsError:
+            continue
+        if mine:
+            checksum_path(path).unlink(missing_ok=True)
+            path.unlink()
+            removed += 1
+    return removed
 
 
 def erase_due_at_start(settings: Settings) -> int:

@@ -45,6 +45,9 @@ def test_retention_counts_from_the_receipt_and_erases_when_the_box_starts(
     assert archive_main(["retention", "--apply", "--data", str(data), "--keys", str(keys)]) == 0  # nothing due yet
     assert not (data / "keys" / f"sitting-{finalised.sitting}.erased").exists()
 
+    outbox = data / "archive" / "outbox"
+    assert archive_main(["build", finalised.sitting, "--data", str(data), "--keys", str(keys), "--recipient",
+                         finalised.archive_public, "--out", str(outbox / "waiting.phsa")]) == 0
     # Retention of zero days: the next start of `phs serve` shreds the sitting before it opens the data.
     monkeypatch.setenv("PHS_RETENTION_DAYS", "0")
     (tmp_path / "logs").mkdir()
@@ -56,6 +59,7 @@ def test_retention_counts_from_the_receipt_and_erases_when_the_box_starts(
 
     asyncio.run(start_and_stop())
     assert (data / "keys" / f"sitting-{finalised.sitting}.erased").exists()
+    assert list(outbox.iterdir()) == []  # its sealed archive left with it
     ring = Keyring.open(keys, data, create=False)
     rows = read_rows(data / "journal", ring.existing_key)
     shredded = [r for r in rows if r.key_id == f"sitting-{finalised.sitting}"]
