@@ -59,6 +59,12 @@ addStrings({
     ar_wait_receipt: "chờ biên nhận",
     ar_erased: "đã xóa (không còn đọc được)",
     ar_erase_at: "lúc {when}",
+    ar_uplink: "Đường truyền ra ngoài",
+    ar_uplink_up: "có (kiểm tra lúc {when})",
+    ar_uplink_down: "không có — đang chờ đường truyền (kiểm tra lúc {when})",
+    ar_sync_idle: "chương trình đồng bộ chưa chạy",
+    ar_last_round: "Lần gửi gần nhất: {when}",
+    ar_last_errors: "lỗi: {list}",
   },
   en: {
     mn_title: "Minutes of the sitting",
@@ -112,6 +118,12 @@ addStrings({
     ar_wait_receipt: "waits for a receipt",
     ar_erased: "erased (no longer readable)",
     ar_erase_at: "at {when}",
+    ar_uplink: "Uplink",
+    ar_uplink_up: "up (checked at {when})",
+    ar_uplink_down: "down — waiting for the uplink (checked at {when})",
+    ar_sync_idle: "the sync program has not run yet",
+    ar_last_round: "Last round: {when}",
+    ar_last_errors: "errors: {list}",
   },
 });
 
@@ -333,6 +345,17 @@ function updateSittingBits(state) {
     el("li", { "data-absent": pid, text: `${names.get(pid) || pid}: ${why}` })));
 }
 
+function uplinkText(body) {
+  const up = body.uplink;
+  let text = `${t("ar_uplink")}: ${!up ? t("ar_sync_idle") : t(up.up ? "ar_uplink_up" : "ar_uplink_down", { when: when(up.at) })}`;
+  const last = body.last_round;
+  if (last) {
+    text += ` · ${t("ar_last_round", { when: when(last.at) })}`;
+    if (last.errors?.length) text += ` (${t("ar_last_errors", { list: last.errors.map((c) => t(`ar_err_${c}`)).join(", ") })})`;
+  }
+  return text;
+}
+
 async function refreshArchive() {
   const host = $("#after-sitting");
   if (!host) return;
@@ -368,6 +391,7 @@ async function refreshArchive() {
       el("div", { class: "muted", text: t("ar_retention", { days: body.retention_days }) })),
     el("p", { class: "muted small", "data-testid": "archive-config",
       text: `${t("ar_upstream")}: ${body.upstream_configured ? t("ar_yes") : t("ar_no")} · ${t("ar_key")}: ${body.archive_key_configured ? t("ar_yes") : t("ar_no")}` }),
+    el("p", { class: "muted small", "data-testid": "archive-uplink", text: uplinkText(body) }),
     el("h3", { text: t("ar_archives") }), el("div", { class: "table-wrap" }, archives),
     el("h3", { text: t("ar_sittings") }), el("div", { class: "table-wrap" }, sittings));
 }

@@ -14,12 +14,14 @@ import contextlib
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from appliance.core.logs import setup_logging
 from appliance.core.settings import Settings
 from appliance.network.interfaces import has_uplink
+from appliance.sync import state as sync_state
 
 log = logging.getLogger("appliance.sync")
 
@@ -86,6 +88,7 @@ async def run(
                 log.info("uplink up" if now else "uplink down", extra={"uplink": now})
                 last = now
             if settings is not None:
+                await asyncio.to_thread(sync_state.note, settings.data_dir, uplink={"up": now, "at": time.time()})
                 await _ship(settings, now, on_hall_network)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
@@ -109,9 +112,11 @@ async def _ship(settings: Settings, uplink: bool, on_hall_network: Callable[[Set
     if not configured(settings) or not (uplink or await asyncio.to_thread(local, settings)):
         return
     try:
-        await asyncio.to_thread(sync_round, settings)
+        summary = await asyncio.to_thread(sync_round, settings)
     except Exception:  # noqa: BLE001 - the next round tries again; the state file says where we are
         log.exception("sync round failed")
+        summary = {"errors": ["internal"]}
+    await asyncio.to_thread(sync_state.note, settings.data_dir, last_round={"at": time.time(), **summary})
 
 
 if __name__ == "__main__":

@@ -59,3 +59,10 @@ def save(data_dir: Path, state: dict[str, Any]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def note(data_dir: Path, **fields: Any) -> None:
+    """Record what the program saw (``uplink``, ``last_round``) for the technician page."""
+    state = load(data_dir)
+    state.update(fields)
+    save(data_dir, state)

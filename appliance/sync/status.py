@@ -37,7 +37,8 @@ def retention_plan(settings: Settings, state: SessionState) -> list[dict[str, An
 
 def technician_status(settings: Settings, state: SessionState) -> dict[str, Any]:
     """The body of ``GET /api/archive/status``."""
-    saved = sync_state.load(settings.data_dir)["archives"]
+    whole = sync_state.load(settings.data_dir)
+    saved = whole["archives"]
     archives = []
     for path in outbox(settings.data_dir):
         entry = saved.get(path.name, {})
@@ -52,6 +53,8 @@ def technician_status(settings: Settings, state: SessionState) -> dict[str, Any]
         "upstream_configured": configured(settings),
         "archive_key_configured": bool(settings.archive_public_key),
         "retention_days": settings.retention_days,
+        "uplink": whole.get("uplink"),  # {"up", "at"}: what phs sync last saw (None: it has not run)
+        "last_round": whole.get("last_round"),  # {"at", "shipped", "present", "reported", "errors"}
         "archives": archives,
         "sittings": retention_plan(settings, state),
     }

@@ -168,6 +168,7 @@ def test_secretary_edits_finalises_and_downloads_then_the_archive_ships(
     files = tech.get_by_test_id("archive-files")
     expect(files.locator("tr[data-state='waiting']")).to_have_count(1)
     expect(tech.get_by_test_id("archive-sittings")).to_contain_text("chờ biên nhận")
+    expect(tech.get_by_test_id("archive-uplink")).to_have_text("Đường truyền ra ngoài: chương trình đồng bộ chưa chạy")
     s3: Any = s3_server.client()
     s3.create_bucket(Bucket="hdnd-ba-dinh")
     settings = Settings(data_dir=data, s3_endpoint=s3_server.endpoint, s3_bucket="hdnd-ba-dinh",

@@ -160,7 +160,9 @@ async def test_sync_waits_for_the_uplink_then_ships(s3_server: S3Server, tmp_pat
     while len(checks) < 5:
         await asyncio.sleep(0.02)
     assert s3.list_objects_v2(Bucket="uplink").get("KeyCount") == 0
-    assert not sync_state.state_path(data).exists()  # not even tried: no errors while waiting
+    waiting = sync_state.load(data)
+    assert waiting["uplink"]["up"] is False and waiting["archives"] == {}  # not even tried: no errors while waiting
+    assert "last_round" not in waiting
     up.set()
     deadline = time.monotonic() + 30
     while s3.list_objects_v2(Bucket="uplink").get("KeyCount") == 0 and time.monotonic() < deadline:
@@ -169,6 +171,9 @@ async def test_sync_waits_for_the_uplink_then_ships(s3_server: S3Server, tmp_pat
     assert await task == 0
     assert [o["Key"] for o in s3.list_objects_v2(Bucket="uplink")["Contents"]] == [f"phs/s9/{MANIFEST}.phsa"]
     assert saved(data)["state"] == "uploaded"
+    after = sync_state.load(data)
+    assert after["uplink"]["up"] is True
+    assert {k: after["last_round"][k] for k in ("shipped", "reported", "errors")} == {"shipped": 1, "reported": 0, "errors": []}
 
 
 def test_a_checksum_that_does_not_match_the_file_never_completes_an_object(s3_server: S3Server, tmp_path: Path) -> None:
