@@ -9,17 +9,18 @@ const STORE = "keys";
 const SLOT = "device";
 let cached; // undefined: not looked up yet; null: none
 
-function openDb() {
+function openDb(create) {
   return new Promise((resolve, reject) => {
     const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
+    // Reading must not bring back a database a wipe just deleted: abort instead of creating.
+    req.onupgradeneeded = () => (create ? req.result.createObjectStore(STORE) : req.transaction.abort());
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
 }
 
 async function withStore(mode, fn) {
-  const db = await openDb();
+  const db = await openDb(mode === "readwrite");
   try {
     return await new Promise((resolve, reject) => {
       const tx = db.transaction(STORE, mode);

@@ -1,0 +1,170 @@
+"""Device trust in real Chromium against the real server with HTTPS on: a tablet pairs
+from its QR link and makes its own device key; the technician sees it live with its key,
+opens a pairing window, prints seat cards and revokes the tablet, which drops back to the
+pairing page with its key and storage wiped; the start page and the hall display show
+the same CA fingerprint."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+
+from appliance.web.tls import fingerprint
+from tests.e2e.conftest import (
+    DELEGATES,
+    HALL,
+    STAFF,
+    TABLET,
+    TABLET_PORTRAIT,
+    Server,
+    _ok,
+    free_port,
+    launch_server,
+    pair_page,
+    pair_secretary,
+    stop_server,
+)
+
+pytestmark = pytest.mark.e2e
+
+TECHNICIAN = {"name": "Đỗ Minh Kỹ", "role": "technician"}
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Server, Path]]:
+    monkeypatch.setenv("PHS_TLS", "on")
+    monkeypatch.setenv("PHS_TLS_PORT", str(free_port()))
+    port = free_port()
+    proc, log_path = launch_server(tmp_path, port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        client, secretary_id = pair_secretary(base)
+        srv = Server(base=base, secretary=client, secretary_id=secretary_id, log_path=log_path)
+        _ok(
+            client.post(
+                "/api/setup", json={"body": "HĐND phường Ba Đình", "session": "Kỳ họp thứ nhất"}
+            )
+        )
+        rows = _ok(
+            client.post(
+                "/api/participants", json={"participants": [*DELEGATES, *STAFF, TECHNICIAN]}
+            )
+        )["participants"]
+        srv.participants = {p["name"]: p for p in rows}
+        yield srv, tmp_path / "data" / "tls" / "ca.pem"
+        client.close()
+    finally:
+        stop_server(proc)
+
+
+def _has_device_db(page: Any) -> bool:
+    return bool(
+        page.evaluate(
+            "async () => (await indexedDB.databases()).some((d) => d.name === 'phs-device')"
+        )
+    )
+
+
+def test_technician_sees_the_keyed_tablet_and_revokes_it(
+    browser: Any, tls_server: tuple[Server, Path], shots: Any
+) -> None:
+    server, ca_path = tls_server
+    ca_fp = fingerprint(x509.load_pem_x509_certificate(ca_path.read_bytes()))
+    tablet = pair_page(
+        browser,
+        server,
+        server.by_name("Trần Thị Hồng Nhung")["id"],
+        TABLET,
+        "delegate.html",
+        via_qr=True,
+    )
+    assert tablet.locator("#me-name").inner_text() == "Trần Thị Hồng Nhung"
+    assert _has_device_db(tablet)  # the key WebCrypto made, kept only on this tablet
+
+    tech = pair_page(
+        browser, server, server.by_name(TECHNICIAN["name"])["id"], TABLET, "secretary.html"
+    )
+    panel = tech.get_by_test_id("trust-devices")
+    row = panel.locator("tr", has_text="Trần Thị Hồng Nhung")
+    row.wait_for()
+    tech.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=trust-table] tr')].some((r) => r.innerText.includes('Hồng Nhung') && r.innerText.includes('Trực tuyến'))"
+    )
+    cells = row.locator("td").all_inner_texts()
+    assert (
+        cells[0] == "2"
+        and cells[3].strip() == "Trực tuyến"
+        and cells[4] == "Có"
+        and cells[5] == "0"
+    )
+    assert ca_fp in panel.inner_text()
+
+    tech.get_by_test_id("open-window").click()
+    tech.wait_for_function(
+        "() => document.querySelector('[data-testid=pairing-window]').dataset.open === 'true'"
+    )
+    line = tech.get_by_test_id("pairing-window").inner_text()
+    assert re.fullmatch(
+        r"Đang mở ghép nối bằng thẻ chỗ ngồi — còn (10 phút 0|9 phút \d+) giây", line
+    ), line
+    shots(tech, "trust-technician-panel")
+
+    tech.get_by_test_id("print-cards").click()
+    tech.locator(".seat-card").first.wait_for(state="attached")
+    tech.emulate_media(media="print")
+    names = tech.locator(".seat-card-name").all_inner_texts()
+    assert names == [
+        "Màn hình hội trường chính",
+        TECHNICIAN["name"],
+    ]  # a technician prints only staff cards
+    shots(tech, "trust-seat-cards-print", full_page=True)
+    tech.emulate_media(media="screen")
+    tech.evaluate("() => document.body.classList.remove('printing-cards')")
+
+    revoke = row.get_by_role("button")
+    revoke.click()
+    assert revoke.inner_text() == "Nhấn lần nữa để thu hồi"
+    revoke.click()
+    tablet.wait_for_url("**/ui/index.html", timeout=3000)  # the live channel told it at once
+    tablet.wait_for_function(
+        "async () => !(await indexedDB.databases()).some((d) => d.name === 'phs-device')",
+        timeout=2000,
+    )
+    assert tablet.evaluate("async () => (await fetch('/api/me')).status") == 401
+    tech.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=trust-table] tr')].some((r) => r.innerText.includes('Hồng Nhung') && r.innerText.includes('Đã thu hồi'))"
+    )
+    shots(tech, "trust-technician-revoked")
+
+    start = tablet.context.new_page()
+    start.set_viewport_size(TABLET_PORTRAIT)
+    start.goto(f"{server.base}/ui/pair.html")
+    start.wait_for_function(
+        "() => document.getElementById('ca-fingerprint').textContent.includes(':')"
+    )
+    assert start.locator("#ca-fingerprint").inner_text() == ca_fp
+    assert (
+        start.locator("#secure-link").get_attribute("href")
+        == f"https://127.0.0.1:{_tls_port()}/ui/"
+    )
+    shots(start, "trust-start-page-portrait", full_page=True)
+
+    display = pair_page(
+        browser, server, server.by_name("Màn hình hội trường chính")["id"], HALL, "display.html"
+    )
+    display.get_by_test_id("display-ca").wait_for()
+    assert ca_fp in display.get_by_test_id("display-ca").inner_text()
+    shots(display, "trust-display-fingerprint")
+    for page in (tablet, tech, display):
+        page.context.close()
+
+
+def _tls_port() -> str:
+    import os
+
+    return os.environ["PHS_TLS_PORT"]
