@@ -229,7 +229,13 @@ def _poll(state: SessionState, poll: Poll, k: int) -> list[Block]:
         rows = [[_label(state, a), str(n), pct(shares.get(a, ""))] for a, n in counts.items()]
         out.append(Block("table", header=["Phương án", "Số phiếu", "Tỷ lệ"], rows=rows))
     out.append(Block("p", "Kết quả: " + _outcome(result, poll)))
-    per = sorted(result.get("per_delegate") or [], key=lambda d: _seat_order(state, d.get("participant_id")))
+    per = list(result.get("per_delegate") or [])
+    voters = {d.get("participant_id") for d in per}
+    missing = [p for p in state.delegates() if p.id not in voters]
+    if per and result.get("base_kind") == "total" and len(missing) == counts.get("not_voted"):
+        # Every delegate of the body is named, as the roll of a public vote is read out.
+        per += [{"participant_id": p.id, "answer": "not_voted"} for p in missing]
+    per.sort(key=lambda d: _seat_order(state, d.get("participant_id")))
     if spec.get("method") == "public" and per:
         rows = [[str(i), _name(state, d.get("participant_id")), _choice(state, d.get("answer"))] for i, d in enumerate(per, 1)]
         out.append(Block("table", header=["STT", "Đại biểu", "Lựa chọn"], rows=rows))

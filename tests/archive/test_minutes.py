@@ -76,6 +76,11 @@ def test_scenario_minutes_carry_every_poll_exactly(scenario_minutes: tuple[bytes
             assert f"{label}\n{count}\n{share}\n" in text
             assert f"{label}|{count}|{share}" in drows
     assert "Kết quả: THÔNG QUA." in text and "Kết quả: KHÔNG THÔNG QUA." in text
+    delegates = state.delegates()
+    roll = [r for r in drows if r.split("|")[0].isdigit() and r.endswith(("|Tán thành", "|Không tán thành",
+                                                                           "|Không biểu quyết", "|Không tham gia biểu quyết"))]
+    assert [r.split("|")[1] for r in roll] == [p.name for p in delegates]  # the public roll names every delegate, by seat
+    assert roll[10:] == [f"11|{delegates[10].name}|Không tham gia biểu quyết", f"12|{delegates[11].name}|Không tham gia biểu quyết"]
     public_block = text.split("Biểu quyết 2:")[0]
     assert "Lựa chọn" in public_block and "Lựa chọn" not in text.split("Biểu quyết 2:")[1]  # no names for secret
 
