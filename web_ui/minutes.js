@@ -223,8 +223,14 @@ function build(host, state, sid) {
       el("p", { class: "muted small", text: t("mn_draft_note") }),
       finalNote, receipts, hint, finalise));
   host.dataset.lang = getLang();
+  const before = view && view.sid === sid && view.loaded ? view : null; // a language switch keeps what was typed
+  if (before) {
+    place.value = before.place.value;
+    conclusions.value = before.conclusions.value;
+    reason.value = before.reason.value;
+  }
   view = { sid, lang: getLang(), place, conclusions, save, who, reason, absenceBtn, absences, sigLink, finalNote, receipts, hint,
-    finalise, status: null, loaded: false };
+    finalise, status: before?.status || null, loaded: Boolean(before) };
   loadStatus();
 }
 

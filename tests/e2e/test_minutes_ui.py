@@ -122,6 +122,12 @@ def test_secretary_edits_finalises_and_downloads_then_the_archive_ships(
     expect(page.get_by_test_id("minutes-finalise")).to_be_enabled()  # the sitting is closed
     page.get_by_test_id("minutes-place").fill(PLACE)
     page.get_by_test_id("minutes-conclusions").fill(CONCLUSIONS)
+    page.locator("[data-lang-toggle]").click()  # English, and back: what was typed stays
+    expect(card).to_contain_text("Minutes of the sitting")
+    expect(page.get_by_test_id("minutes-conclusions")).to_have_value(CONCLUSIONS)
+    page.locator("[data-lang-toggle]").click()
+    expect(card).to_contain_text("Biên bản phiên họp")
+    expect(page.get_by_test_id("minutes-place")).to_have_value(PLACE)
     page.get_by_test_id("minutes-save").click()
     expect(card).to_contain_text("Đã lưu kết luận.")
     absent = server.by_name(DELEGATES[3]["name"])
