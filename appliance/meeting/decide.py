@@ -150,7 +150,7 @@ def _add_participants(state: SessionState, actor: Actor, args: dict[str, Any], n
             raise refuse("invalid", f"Dòng {i + 1} không hợp lệ.", f"Row {i + 1} is not valid.", row=i + 1)
         name = _text(row, "name", limit=200)
         role = row.get("role", "delegate")
-        if not isinstance(role, str) or role not in ROLES:
+        if not isinstance(role, str) or (role not in ROLES and role not in state.custom_roles):
             raise refuse("invalid", f"Dòng {i + 1}: vai trò không hợp lệ.", f"Row {i + 1}: unknown role.", row=i + 1)
         seat = row.get("seat")
         if seat is not None:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, PrivateAttr
 from appliance.meeting.group_model import GroupBoard
 from appliance.meeting.minutes_model import SittingMinutes
 from appliance.meeting.roles import DELEGATE_ROLES
+from appliance.meeting.seating_model import AttendanceRules, CustomRole, HallOptions, SeatingPlan
 from appliance.meeting.trust_model import TrustBoard
 
 STATE_VERSION = 1
@@ -192,6 +193,11 @@ class SessionState(BaseModel):
     codes: dict[str, PairingCode] = Field(default_factory=dict)
     groups: GroupBoard = Field(default_factory=GroupBoard)  # discussion groups (meeting/groups.py)
     minutes: dict[str, SittingMinutes] = Field(default_factory=dict)  # per sitting id (meeting/minutes.py)
+    # Issue 5: the hall's seating plan, custom roles, check-in rules (meeting/seating.py, custom_roles.py, attendance_pin.py).
+    seating: SeatingPlan = Field(default_factory=SeatingPlan)
+    custom_roles: dict[str, CustomRole] = Field(default_factory=dict)
+    attendance_rules: AttendanceRules = Field(default_factory=AttendanceRules)
+    hall_options: HallOptions = Field(default_factory=HallOptions)
     trust: TrustBoard = Field(default_factory=TrustBoard)  # pairing window, seat cards, device keys (meeting/device_trust.py)
     # Secret choices live only in memory and in the ballot box, never in a snapshot.
     _secret: dict[str, list[Any]] = PrivateAttr(default_factory=dict)

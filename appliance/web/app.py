@@ -33,6 +33,9 @@ from appliance.web.controllers import (
 from appliance.web.controllers import floor as floor_routes
 from appliance.web.controllers import hardware as hardware_routes
 from appliance.web.controllers import minutes as minutes_routes
+from appliance.web.controllers import checkin as checkin_routes
+from appliance.web.controllers import public as public_routes
+from appliance.web.controllers import seating as seating_routes
 from appliance.web.demo import announce
 from appliance.web.errors import (
     http_error_response,
@@ -102,6 +105,9 @@ ROUTES: list[Any] = [
     *groups.ROUTES,
     *provisioning.ROUTES,
     *minutes_routes.ROUTES,
+    *seating_routes.ROUTES,  # issue 5: import, seating plan, custom roles, PINs
+    *checkin_routes.ROUTES,
+    *public_routes.ROUTES,
     *device_routes.ROUTES,
 ]
 

@@ -25,6 +25,7 @@ from appliance.core.ids import new_id
 from appliance.core.settings import Settings
 from appliance.meeting import events as ev
 from appliance.meeting.apply import apply
+from appliance.meeting.custom_roles import actor_for
 from appliance.meeting.decide import Command, access_allowed, decide
 from appliance.meeting.model import STATE_VERSION, SessionState
 from appliance.meeting.poll_commands import secret_choice
@@ -297,7 +298,7 @@ class Appliance:
                 participant = self.state.participants.get(device.participant_id)
                 if participant is None:
                     break
-                return device.id, Actor.for_role(participant.id, participant.role)
+                return device.id, actor_for(self.state, participant)  # custom roles too
         raise refuse("not_paired")
 
     async def issue_code(self, actor: Actor, participant_id: str, ttl: float | None = None) -> dict[str, Any]:
@@ -439,7 +440,7 @@ def _fingerprint(command: Command) -> str:
 
 
 # Ids and secrets the server generates per request; a retry brings different ones.
-_GENERATED = {"poll_id", "ids", "id", "device_id", "token_digest", "record"}
+_GENERATED = {"poll_id", "ids", "id", "device_id", "token_digest", "record", "pin", "salt"}
 # Registry commands are rare and carry caller-shaped data: their events are tried on a
 # copy first, so an event that cannot be applied is refused before it reaches the journal.
 _PROBED = {"setup", "add_participants", "add_agenda_item", "add_document"}

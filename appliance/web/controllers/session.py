@@ -13,7 +13,6 @@ from appliance.meeting.views import view_for
 from appliance.pairing.qr import qr_svg
 from appliance.web.auth import COOKIE, PUBLIC, actor_of, device_of
 from appliance.web.controllers import body_dict, run
-from appliance.web.service import role_permissions
 
 
 @get("/api/health", opt={"permission": PUBLIC})
@@ -62,7 +61,7 @@ async def me(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "device_id": device_of(request),
         "participant": participant.model_dump() if participant else None,
         "role": actor.role,
-        "permissions": role_permissions(actor.role),
+        "permissions": sorted(actor.permissions),  # a custom role's too
     }
 
 
