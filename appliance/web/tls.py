@@ -265,11 +265,12 @@ def tls_wanted(settings: Settings) -> bool:
     """Whether the box serves HTTPS: ``on``, or ``auto`` while it binds a non-loopback address."""
     mode = settings.tls.strip().lower()
     if mode == "auto":
-        return not _is_loopback_host(settings.host)
+        return not is_loopback_host(settings.host)
     return mode in ("on", "1", "true", "yes")
 
 
-def _is_loopback_host(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """Whether a host name or address is this machine's loopback."""
     if host in LOOPBACK_HOSTS:
         return True
     try:

@@ -51,11 +51,11 @@ class Box:
         return str(r.json()["code"])
 
 
-def _box(tmp: Path, **settings: Any) -> Iterator[Box]:
+def _box(tmp: Path, base_url: str = "http://testserver.local", **settings: Any) -> Iterator[Box]:
     clock = FixedClock()
     cfg = Settings(data_dir=tmp / "data", keys_dir=tmp / "keys", setup_code=SETUP, **settings)
     appliance = Appliance(cfg, clock=clock)
-    with TestClient(create_app(cfg, appliance)) as client:
+    with TestClient(create_app(cfg, appliance), base_url=base_url) as client:
         box = Box(client, clock, appliance)
         box.tokens["secretary"] = client.post("/api/pair", json={"code": SETUP}).json()["token"]
         box.call(
@@ -162,6 +162,16 @@ def test_reprinted_card_replaces_the_lost_one(box: Box) -> None:
     r = box.call("POST", "/api/pair", json={"code": lost})
     assert (r.status_code, r.json()["code"]) == (400, "code_invalid")
     assert box.call("POST", "/api/pair", json={"code": new}).status_code == 200
+
+
+def test_cards_printed_on_the_box_itself_point_tablets_at_its_name(tmp_path: Path) -> None:
+    # The secretary prints from the box's own browser (loopback); tablets cannot reach 127.0.0.1.
+    for box in _box(tmp_path, base_url="http://127.0.0.1:8080", host="0.0.0.0", tls="off"):
+        r = box.call(
+            "POST", "/api/pairing/cards", "secretary", json={"participant_ids": [box.ids["d1"]]}
+        )
+        card = r.json()["cards"][0]
+        assert card["pair_url"] == f"http://phs.local:8080/ui/?card={card['code']}"
 
 
 def test_technician_cannot_print_a_delegates_card(box: Box) -> None:

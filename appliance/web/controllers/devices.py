@@ -89,7 +89,7 @@ async def seat_cards(request: Request[Any, Any, Any], data: Any = None) -> dict[
     if not isinstance(ids, list) or not ids or len(ids) > MAX_CARDS:
         raise refuse("invalid", "Hãy chọn người cần in thẻ.", "Choose whom to print cards for.")
     codes = await appliance.issue_seat_cards(actor_of(request), ids)
-    base = str(request.base_url).rstrip("/")
+    base = _card_base(request)
     cards = []
     for pid in ids:
         person = state.participants[pid]
@@ -108,6 +108,19 @@ async def seat_cards(request: Request[Any, Any, Any], data: Any = None) -> dict[
         )
     cards.sort(key=lambda c: (c["seat"] is None, c["seat"] or 0, c["name"]))
     return {"cards": cards, "window": _window(request)}
+
+
+def _card_base(request: Request[Any, Any, Any]) -> str:
+    """Where a printed card sends a tablet: never a loopback address only the box can reach."""
+    from appliance.web.tls import BOX_NAME, is_loopback_host, tls_wanted
+
+    base = str(request.base_url).rstrip("/")
+    settings = request.app.state.appliance.settings
+    if not is_loopback_host(request.url.hostname or "") or is_loopback_host(settings.host):
+        return base
+    if tls_wanted(settings):
+        return f"https://{BOX_NAME}" + ("" if settings.tls_port == 443 else f":{settings.tls_port}")
+    return f"http://{BOX_NAME}" + ("" if settings.port == 80 else f":{settings.port}")
 
 
 @get("/api/tls/ca.pem", opt={"permission": PUBLIC}, include_in_schema=False)

@@ -1,0 +1,84 @@
+"""The box CA and server certificate on disk, and the mDNS advertisement, without a server."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from cryptography import x509
+from zeroconf import IPVersion
+
+from appliance.core.settings import Settings
+from appliance.network.mdns import Advertiser, mdns_wanted, service_info
+from appliance.web.tls import BOX_NAME, ensure, fingerprint, load_ca, tls_files, tls_wanted
+
+
+def _server_cert(data: Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(tls_files(data).server_cert.read_bytes())
+
+
+def _ips(cert: x509.Certificate) -> list[str]:
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return sorted(str(ip) for ip in san.get_values_for_type(x509.IPAddress))
+
+
+def test_first_start_makes_a_ca_and_a_certificate_reissued_when_addresses_change(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    assert ensure(data, ["127.0.0.1", "10.42.0.1"]) is True
+    files = tls_files(data)
+    assert oct(files.folder.stat().st_mode & 0o777) == "0o700"
+    assert (
+        oct(files.ca_key.stat().st_mode & 0o777)
+        == oct(files.server_key.stat().st_mode & 0o777)
+        == "0o600"
+    )
+    ca_before = fingerprint(load_ca(files))
+    first = _server_cert(data)
+    assert _ips(first) == ["10.42.0.1", "127.0.0.1"]
+    assert ensure(data, ["10.42.0.1", "127.0.0.1"]) is False  # same names: nothing rewritten
+    assert ensure(data, ["127.0.0.1", "192.168.10.5", "fd00::5"]) is True  # a new DHCP lease
+    second = _server_cert(data)
+    assert _ips(second) == ["127.0.0.1", "192.168.10.5", "fd00::5"]
+    assert second.serial_number != first.serial_number
+    assert fingerprint(load_ca(files)) == ca_before  # tablets keep trusting the same CA
+    second.verify_directly_issued_by(load_ca(files))
+
+
+def test_ca_may_vouch_only_for_the_box_names(tmp_path: Path) -> None:
+    ensure(tmp_path, ["127.0.0.1"])
+    ca = load_ca(tls_files(tmp_path))
+    constraints = ca.extensions.get_extension_for_class(x509.NameConstraints)
+    assert constraints.critical is True
+    assert [n.value for n in constraints.value.permitted_subtrees or []] == [BOX_NAME, "localhost"]
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length == 0
+
+
+def test_tls_and_mdns_follow_the_bound_address() -> None:
+    assert tls_wanted(Settings(host="127.0.0.1")) is False
+    assert tls_wanted(Settings(host="0.0.0.0")) is True
+    assert tls_wanted(Settings(host="0.0.0.0", tls="off")) is False
+    assert tls_wanted(Settings(host="127.0.0.1", tls="on")) is True
+    assert (
+        mdns_wanted("auto", "127.0.0.1"),
+        mdns_wanted("auto", "0.0.0.0"),
+        mdns_wanted("off", "0.0.0.0"),
+    ) == (False, True, False)
+
+
+def test_mdns_advertises_the_https_service_for_phs_local() -> None:
+    info = service_info(["127.0.0.1", "10.42.0.1", "fd00::1"], 8443, https=True)
+    assert info.type == "_https._tcp.local."
+    assert info.server == "phs.local."
+    assert info.port == 8443
+    assert sorted(
+        str(ipaddress.ip_address(a)) for a in info.addresses_by_version(IPVersion.All)
+    ) == ["10.42.0.1", "fd00::1"]
+    assert info.properties[b"ca"] == b"/api/tls/ca.pem"
+
+
+def test_mdns_without_an_address_degrades_to_a_log_line() -> None:
+    assert (
+        Advertiser().start(["127.0.0.1"], 8443, https=True) is False
+    )  # loopback only: nothing to say
