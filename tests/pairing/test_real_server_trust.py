@@ -66,6 +66,12 @@ async def test_revoked_device_is_cut_off_within_a_second(tmp_path: Path) -> None
             ]
             row = next(d for d in listed if d["id"] == me["device_id"])
             assert (row["name"], row["revoked"], row["connected"]) == ("Trần Thị Bình", True, False)
+        # A power cut does not bring the tablet back: the revocation is in the journal.
+        await driver.server.restart(hard=True)
+        async with driver.client() as c:
+            after = await c.get("/api/me", headers=driver.h("d2"))
+            assert (after.status_code, after.json()["code"]) == (401, "device_revoked")
+            assert (await c.get("/api/me", headers=driver.h("d3"))).status_code == 200
     finally:
         await driver.server.stop()
 
@@ -202,3 +208,38 @@ def _handshake(port: int, name: str, ctx: ssl.SSLContext) -> bytes:
         der = tls.getpeercert(binary_form=True)
         assert der is not None
         return der
+
+
+async def test_device_key_still_required_after_a_restart(tmp_path: Path) -> None:
+    from tests.pairing.test_trust_api import Tablet
+
+    driver = Driver(tmp_path)
+    await driver.setup(["Nguyễn Văn An", "Trần Thị Bình"])
+    try:
+        tablet = Tablet()
+        async with driver.client() as c:
+            code = (
+                await c.post(
+                    "/api/pairing-codes",
+                    json={"participant_id": driver.ids["d2"]},
+                    headers=driver.h("secretary"),
+                )
+            ).json()["code"]
+            token = (
+                await c.post("/api/pair", json={"code": code, "device_key": tablet.public})
+            ).json()["token"]
+        await driver.server.restart(hard=True)
+        auth = {"Authorization": f"Bearer {token}"}
+        async with driver.client() as c:
+            signed = {
+                **auth,
+                "X-PHS-Proof": tablet.proof("GET", "/api/me", int(time.time() * 1000)),
+            }
+            ok = await c.get("/api/me", headers=signed)
+            assert (ok.status_code, ok.json()["participant"]["name"]) == (200, "Trần Thị Bình")
+            copied = await c.get("/api/me", headers=auth)
+            assert (copied.status_code, copied.json()["code"]) == (401, "device_proof_invalid")
+        log = driver.server.stderr_path.read_text(encoding="utf-8")
+        assert "device credential used without its key" in log and token not in log
+    finally:
+        await driver.server.stop()

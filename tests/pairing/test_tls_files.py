@@ -82,3 +82,46 @@ def test_mdns_without_an_address_degrades_to_a_log_line() -> None:
     assert (
         Advertiser().start(["127.0.0.1"], 8443, https=True) is False
     )  # loopback only: nothing to say
+
+
+def test_a_reissued_certificate_is_served_without_a_restart(tmp_path: Path) -> None:
+    import socket
+    import ssl
+    import threading
+
+    from appliance.web.tls import reload, server_context
+
+    ensure(tmp_path, ["127.0.0.1"])
+    files = tls_files(tmp_path)
+    ctx = server_context(files)  # the one context the HTTPS listener keeps
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve(n: int) -> None:
+        for _ in range(n):
+            conn, _ = listener.accept()
+            try:
+                with ctx.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)
+            except (ssl.SSLError, OSError):
+                pass
+
+    thread = threading.Thread(target=serve, args=(2,), daemon=True)
+    thread.start()
+    client = ssl.create_default_context(cafile=str(files.ca_cert))
+
+    def served_ips() -> list[str]:
+        with (
+            socket.create_connection(("127.0.0.1", port)) as raw,
+            client.wrap_socket(raw, server_hostname=BOX_NAME) as tls,
+        ):
+            der = tls.getpeercert(binary_form=True)
+            assert der is not None
+            return _ips(x509.load_der_x509_certificate(der))
+
+    assert served_ips() == ["127.0.0.1"]
+    assert ensure(tmp_path, ["127.0.0.1", "10.0.5.9"]) is True  # a cable plugged: a new address
+    reload(ctx, files)
+    assert served_ips() == ["10.0.5.9", "127.0.0.1"]
+    thread.join(5)
+    listener.close()
