@@ -88,4 +88,10 @@ if [ "$WITH_BROWSER" -eq 1 ]; then
   fi
 fi
 
+if [ "$WITH_BROWSER" -eq 1 ] && [ ! -e /usr/lib/softhsm/libsofthsm2.so ]; then
+  # A software PKCS#11 token: the tests of the signature-token adapter run against it.
+  say "Cài SoftHSM2 (USB token giả lập cho kiểm thử)" "Installing SoftHSM2 (a software token for the tests)"
+  apt_install softhsm2 || say "Không cài được SoftHSM2, bỏ qua" "SoftHSM2 could not be installed, skipping"
+fi
+
 say "Sẵn sàng" "Ready"

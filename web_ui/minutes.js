@@ -23,6 +23,7 @@ addStrings({
     mn_pdf: "Bản PDF",
     mn_sig: "Chữ ký số của hộp (.sig)",
     mn_draft_note: "Dự thảo được lập lại từ nhật ký mỗi lần tải.",
+    mn_token_pin: "Mã PIN chữ ký số của thư ký (USB token)",
     mn_finalise: "Hoàn thành biên bản",
     mn_finalise_confirm: "Chạm lần nữa: sau khi hoàn thành không sửa được nữa",
     mn_finalise_closed_only: "Chỉ hoàn thành được sau khi bế mạc phiên họp.",
@@ -82,6 +83,7 @@ addStrings({
     mn_pdf: "PDF",
     mn_sig: "The box's signature (.sig)",
     mn_draft_note: "The draft is rebuilt from the journal on every download.",
+    mn_token_pin: "The secretary's signature token PIN",
     mn_finalise: "Finalise the minutes",
     mn_finalise_confirm: "Tap again: once final they can no longer change",
     mn_finalise_closed_only: "The minutes can be finalised once the sitting is closed.",
@@ -202,9 +204,13 @@ function build(host, state, sid) {
   const finalNote = el("p", { class: "form-ok", "data-testid": "minutes-final", role: "status", hidden: true });
   const receipts = el("p", { class: "muted small", "data-testid": "minutes-receipts", hidden: true });
   const hint = el("p", { class: "muted small", text: t("mn_finalise_closed_only") });
+  const pin = el("input", { id: "mn-pin", type: "password", autocomplete: "off", inputmode: "numeric", "data-testid": "minutes-token-pin" });
+  const pinRow = el("div", { hidden: true }, el("label", { class: "field-label", for: "mn-pin", text: t("mn_token_pin") }), pin);
   const finalise = twoTap({ class: "btn danger", "data-testid": "minutes-finalise", text: t("mn_finalise") }, t("mn_finalise_confirm"),
     async () => {
-      await api("POST", `/api/minutes/${encodeURIComponent(sid)}/finalise`);
+      const body = view?.status?.token ? { token_pin: pin.value } : {};
+      pin.value = ""; // the PIN goes to the token once and is not kept here either
+      await api("POST", `/api/minutes/${encodeURIComponent(sid)}/finalise`, body);
       await loadStatus();
     });
   fill(host,
@@ -221,7 +227,7 @@ function build(host, state, sid) {
       el("h3", { text: t("mn_download") }),
       el("div", { class: "row-actions" }, link("docx", t("mn_docx")), link("pdf", t("mn_pdf")), sigLink),
       el("p", { class: "muted small", text: t("mn_draft_note") }),
-      finalNote, receipts, hint, finalise));
+      finalNote, receipts, hint, pinRow, finalise));
   host.dataset.lang = getLang();
   const before = view && view.sid === sid && view.loaded ? view : null; // a language switch keeps what was typed
   if (before) {
@@ -230,7 +236,7 @@ function build(host, state, sid) {
     reason.value = before.reason.value;
   }
   view = { sid, lang: getLang(), place, conclusions, save, who, reason, absenceBtn, absences, sigLink, finalNote, receipts, hint,
-    finalise, status: before?.status || null, loaded: Boolean(before) };
+    finalise, pinRow, status: before?.status || null, loaded: Boolean(before) };
   loadStatus();
 }
 
@@ -331,6 +337,7 @@ function updateSittingBits(state) {
   const closed = sitting?.status === "closed";
   for (const node of [view.place, view.conclusions, view.save, view.who, view.reason, view.absenceBtn]) node.disabled = Boolean(final);
   view.finalise.hidden = Boolean(final);
+  view.pinRow.hidden = Boolean(final) || !status?.token;
   view.finalise.disabled = !closed || !status;
   view.hint.hidden = closed || Boolean(final);
   view.sigLink.hidden = !final;

@@ -103,7 +103,18 @@ def seal_for_upstream(data_dir: Path, keyring: Keyring, sitting_id: str, recipie
     return {"path": str(path), "manifest_sha256": built.manifest_sha256, "size": built.size}
 
 
-async def finalise(appliance: Any, actor: Any, sitting_id: str, device: str, token: SigningToken | None = None) -> dict[str, Any]:
+def configured_token(settings: Any, pin: str | None) -> SigningToken | None:
+    """The secretary's PKCS#11 token when ``PHS_TOKEN_LIBRARY`` names one (the PIN is used once, never kept)."""
+    library = getattr(settings, "token_library", "")
+    if not library:
+        return None
+    from appliance.archive.pkcs11_token import Pkcs11Token
+
+    return Pkcs11Token(library, pin or None, token_label=getattr(settings, "token_label", "") or None)
+
+
+async def finalise(appliance: Any, actor: Any, sitting_id: str, device: str, token: SigningToken | None = None,
+                   pin: str | None = None) -> dict[str, Any]:
     """Freeze the minutes: generate from the journal, sign, store sealed, record the hashes."""
     data, keyring = appliance.settings.data_dir, appliance.keyring
     sitting = next((s for s in appliance.state.sittings if s.id == sitting_id), None)
@@ -118,7 +129,7 @@ async def finalise(appliance: Any, actor: Any, sitting_id: str, device: str, tok
     pdf, docx_bytes, cut = await asyncio.to_thread(draft, data, keyring, sitting_id)
     digest, signature, public = sign_minutes(keyring.identity(), pdf)
     # A second signature where a secretary's token adapter is configured (signing.py).
-    signer = token or getattr(appliance, "signing_token", None) or NoToken()
+    signer = token or configured_token(appliance.settings, pin) or getattr(appliance, "signing_token", None) or NoToken()
     signed = await asyncio.to_thread(signer.sign, bytes.fromhex(digest))
     args: dict[str, Any] = {
         "sitting_id": sitting_id,
@@ -168,7 +179,9 @@ def status(appliance: Any, sitting_id: str) -> dict[str, Any]:
     if not any(s.id == sitting_id for s in appliance.state.sittings):
         raise refuse("not_found", "Không có phiên họp này.", "No such sitting.")
     book = appliance.state.minutes.get(sitting_id)
+    token = bool(getattr(appliance.settings, "token_library", ""))  # the screen then asks for the token's PIN
     if book is None:
-        return {"sitting_id": sitting_id, "conclusions": "", "place": "", "final": None, "receipts": []}
+        return {"sitting_id": sitting_id, "conclusions": "", "place": "", "absences": {}, "final": None, "receipts": [],
+                "token": token}
     body: dict[str, Any] = json.loads(book.model_dump_json())
-    return body | {"sitting_id": sitting_id}
+    return body | {"sitting_id": sitting_id, "token": token}

@@ -87,6 +87,8 @@ class Settings:
     sync_token: str = field(default="", metadata={"help": "A technician device credential `phs sync` reports receipts with when the local socket is absent."})
     sync_server_url: str = field(default="http://127.0.0.1:8080", metadata={"help": "Where `phs sync` reaches the server over HTTP (fallback to the local socket)."})
     retention_days: float = field(default=30.0, metadata={"help": "Days after a confirmed upstream receipt before a sitting's data key is destroyed."})
+    token_library: str = field(default="", metadata={"help": "PKCS#11 library (.so) of the secretary's signature USB token, which then also signs the finalised minutes (docs/ARCHIVE.md); empty: the box signs alone."})
+    token_label: str = field(default="", metadata={"help": "Label of the signature token to use when several are plugged in (empty: the first)."})
     conference: str = field(default="simulated", metadata={"help": "Conference system `phs devices` drives: simulated, phs-bus, cocon or none."})
     bus_device: str = field(default="", metadata={"help": "phs-bus line device; empty: the adapter is found by its USB vendor/product id and followed as it is plugged and pulled."})
     cocon_host: str = field(default="", metadata={"help": "Address of the Televic CoCon room server (REST API on port 8890) when conference is cocon."})

@@ -73,9 +73,17 @@ async def note_absence(request: Request[Any, Any, Any], sitting_id: str, data: A
 
 
 @post("/api/minutes/{sitting_id:str}/finalise", opt={"permission": "minutes.manage"}, status_code=200)
-async def finalise(request: Request[Any, Any, Any], sitting_id: str) -> dict[str, Any]:
-    """Freeze the minutes: hashes and the box's signature into the journal; seal the archive if keyed."""
-    return await after_sitting.finalise(request.app.state.appliance, actor_of(request), sitting_id, device_of(request))
+async def finalise(request: Request[Any, Any, Any], sitting_id: str, data: Any = None) -> dict[str, Any]:
+    """Freeze the minutes: hashes and the box's signature into the journal; seal the archive if keyed.
+
+    ``token_pin`` unlocks the secretary's signature token when one is configured; it is
+    handed to the token once and never stored or logged.
+    """
+    pin = body_dict(data).get("token_pin")
+    if pin is not None and (not isinstance(pin, str) or len(pin) > 64):
+        raise refuse("invalid", "Mã PIN không hợp lệ.", "The token PIN is not valid.")
+    return await after_sitting.finalise(request.app.state.appliance, actor_of(request), sitting_id, device_of(request),
+                                        pin=pin)
 
 
 @get("/api/archive/status", opt={"permission": "archive.manage"})
