@@ -20,7 +20,10 @@ Ballots travel on each tablet's open WebSocket (``{"type": "vote"}``, acknowledg
 same socket once durable: appliance/web/live_ballots.py); ``--via http`` sends one
 ``POST /api/polls/{id}/ballots`` per ballot instead, the path the first figures used.
 
-Usage: .venv/bin/python bench/bench_vote_burst.py [--delegates 500] [--method secret|public] [--via live|http]
+``--earlier N`` first runs N public votes of all 500 and closes them, as a long sitting
+would have, so every update of the live channel carries their results too.
+
+Usage: .venv/bin/python bench/bench_vote_burst.py [--delegates 500] [--method secret|public] [--via live|http] [--earlier N]
 Ends with one JSON line: {"bench": "vote_burst", ...}.
 """
 
@@ -140,15 +143,30 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         tablets = [await connect(ws_url, additional_headers={"Authorization": f"Bearer {tokens[p]}"}, proxy=None,
                                  max_size=2**24) for p in ids]
         pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        drain = [asyncio.create_task(_drain(ws, pending)) for ws in tablets]
+        target: dict[str, Any] = {"poll": None, "seen": []}  # when each tablet saw the closed result
+        drain = [asyncio.create_task(_drain(ws, pending, target)) for ws in tablets]
         sockets = dict(zip(ids, tablets, strict=True))
-        display = await connect(ws_url, additional_headers={"Authorization": f"Bearer {display_token}"}, proxy=None,
-                                max_size=2**24)
         t = time.perf_counter()  # the HTTP floor on this machine: 500 concurrent trivial requests
         await asyncio.gather(*(c.get("/api/health") for _ in ids))
         http_floor_s = time.perf_counter() - t
+        for n in range(args.earlier):
+            # Earlier public votes of the sitting: each result carries its 500-name list.
+            r = await c.post("/api/polls", json={"question": f"Biểu quyết trước {n + 1}?"}, headers=chair)
+            earlier = r.json()["poll"]["id"]
+            await asyncio.gather(*(ws.send(json.dumps({"type": "vote", "id": f"e{n}", "poll_id": earlier, "answer": "for"}))
+                                   for ws in tablets))
+            for _ in range(50):
+                if (await c.get(f"/api/polls/{earlier}", headers=chair)).json()["poll"]["voted"] == len(ids):
+                    break
+                await asyncio.sleep(0.1)
+            await c.post(f"/api/polls/{earlier}/close", json={}, headers=chair)
+        await asyncio.sleep(args.settle)
+        # The hall display connects now (a reader that started earlier would have to drain the earlier polls).
+        display = await connect(ws_url, additional_headers={"Authorization": f"Bearer {display_token}"}, proxy=None,
+                                max_size=2**24)
         r = await c.post("/api/polls", json={"question": "Tán thành?", "method": args.method}, headers=chair)
         poll = r.json()["poll"]["id"]
+        target["poll"] = poll
         closed_at: list[float] = []
         watcher = asyncio.create_task(_watch(display, poll, closed_at))
         acks: dict[str, float] = {}
@@ -182,6 +200,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         close_sent = time.perf_counter()
         closing = await c.post(f"/api/polls/{poll}/close", json={}, headers=chair)
         await asyncio.wait_for(watcher, 10)
+        for _ in range(300):  # every tablet's copy of the result, up to 30 s
+            if len(target["seen"]) == len(tablets):
+                break
+            await asyncio.sleep(0.1)
         result = closing.json()["poll"]["result"]
         rss_after = rss_mb(pid)
         for task in drain:
@@ -195,6 +217,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "delegates": args.delegates,
         "method": args.method,
         "via": args.via,
+        "earlier_polls": args.earlier,
         "setup_s": round(setup_s, 1),
         "burst_s": round(last_ack - burst, 2),
         "ack_p50_ms": pct(lat, 50),
@@ -202,6 +225,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "ack_max_ms": round(max(lat) * 1000, 1),
         "last_ballot_to_display_result_ms": round((closed_at[0] - last_ack) * 1000, 1),
         "close_to_display_result_ms": round((closed_at[0] - close_sent) * 1000, 1),
+        "close_to_last_tablet_result_ms": round((max(target["seen"]) - close_sent) * 1000, 1) if target["seen"] else None,
+        "tablets_with_result": len(target["seen"]),
         "acknowledged": len(acks),
         "refused": len(failures),
         "counted": result["counts"]["for"],
@@ -217,10 +242,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-async def _drain(ws: Any, pending: dict[str, asyncio.Future[dict[str, Any]]]) -> None:
-    """Read a tablet's live messages; an ack (sent with the ballot's id) resolves its waiter."""
+async def _drain(ws: Any, pending: dict[str, asyncio.Future[dict[str, Any]]], target: dict[str, Any]) -> None:
+    """Read a tablet's live messages; an ack resolves its waiter; note when the result arrives."""
     try:
         async for raw in ws:
+            if target["poll"] and '"polls"' in raw and f'"{target["poll"]}"' in raw:
+                polls = (json.loads(raw).get("changed") or {}).get("polls") or []
+                if any(p.get("id") == target["poll"] and p.get("status") == "closed" for p in polls):
+                    target["seen"].append(time.perf_counter())
+                continue
             if raw.startswith('{"type": "ack"'):
                 ack = json.loads(raw)
                 fut = pending.pop(str(ack.get("id")), None)
@@ -245,14 +275,18 @@ def main() -> None:
     parser.add_argument("--delegates", type=int, default=500)
     parser.add_argument("--method", choices=["secret", "public"], default="secret")
     parser.add_argument("--via", choices=["live", "http"], default="live")
+    parser.add_argument("--earlier", type=int, default=0, help="closed public polls before the burst")
+    parser.add_argument("--settle", type=float, default=0.5, help="seconds between the earlier polls and the burst")
     args = parser.parse_args()
     figures = asyncio.run(run(args))
-    print(f"delegates {figures['delegates']} ({figures['method']} poll, ballots via {figures['via']}), set-up {figures['setup_s']} s, "
+    print(f"delegates {figures['delegates']} ({figures['method']} poll, ballots via {figures['via']}, {figures['earlier_polls']} earlier polls), set-up {figures['setup_s']} s, "
           f"burst {figures['burst_s']} s")
     print(f"send -> durable ack: p50 {figures['ack_p50_ms']} ms, p99 {figures['ack_p99_ms']} ms "
           f"(target < 250), max {figures['ack_max_ms']} ms")
     print(f"close -> result on display: {figures['close_to_display_result_ms']} ms (target < 200); "
           f"last ballot -> result on display: {figures['last_ballot_to_display_result_ms']} ms")
+    print(f"close -> result on the last of {figures['tablets_with_result']} tablets: "
+          f"{figures['close_to_last_tablet_result_ms']} ms")
     print(f"acknowledged {figures['acknowledged']}, refused {figures['refused']}, counted {figures['counted']}, "
           f"lost {figures['ballots_lost']}")
     print(f"server RSS {figures['server_rss_mb']} MB")

@@ -6,6 +6,21 @@ import { proofFor, wipeDevice } from "./device_key.js";
 
 const PING_MS = 20000;
 
+/**
+ * A ballot updates only `poll_progress` ({poll id: {voted, live}}) instead of resending
+ * every poll; fold it into the open polls so screens read `poll.voted` as before.
+ */
+export function foldProgress(state) {
+  const progress = state.poll_progress || {};
+  for (const poll of state.polls || []) {
+    const p = progress[poll.id];
+    if (p && poll.status === "open") {
+      poll.voted = Math.max(poll.voted ?? 0, p.voted ?? 0); // the counter never goes backwards
+      poll.live = p.live ?? null;
+    }
+  }
+}
+
 export class Live {
   constructor({ onState, onStatus, onUnpaired, onRetry } = {}) {
     this.onRetry = onRetry || (() => {});
@@ -119,12 +134,14 @@ export class Live {
       this.state = msg.state || {};
       this.position = msg.position ?? this.state.position ?? 0;
       this.state.position = this.position;
+      foldProgress(this.state);
       this.onState(this.state, null);
     } else if (msg.type === "update") {
       if (!this.state) return; // an update before any snapshot: wait for the snapshot
       if (typeof msg.position === "number" && msg.position <= this.position) return; // seen
       const changed = msg.changed || {};
       for (const [section, value] of Object.entries(changed)) this.state[section] = value;
+      if ("poll_progress" in changed || "polls" in changed) foldProgress(this.state);
       this.position = msg.position ?? this.position;
       this.state.position = this.position;
       this.onState(this.state, Object.keys(changed));

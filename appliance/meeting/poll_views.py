@@ -47,3 +47,19 @@ def prepared_section(state: SessionState, actor: Actor) -> list[dict[str, Any]]:
                     "kind": p.args.get("kind"), "args": dict(p.args), "used_by": list(p.used_by),
                     "used": bool(standing)})
     return out
+
+
+@section_builder("poll_progress")
+def progress_section(state: SessionState, actor: Actor) -> dict[str, dict[str, Any]]:
+    """Open polls' ballot counts (and opted-in partial results): all a ballot changes.
+
+    A ballot used to resend the whole ``polls`` section — every earlier result with its
+    per-delegate list — to every device; in a long sitting of 500 that buried the acks
+    (bench/RESULTS.md). Clients fold this section into their polls (web_ui/live.js).
+    """
+    return {
+        p.id: {"voted": len(p.voters), "live": poll_extras(state, p)["live"]}
+        for p in state.polls.values()
+        if p.status == "open"
+    }
+
