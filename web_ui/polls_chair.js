@@ -266,6 +266,13 @@ export function preparedList(state, { pollOpen }) {
   const cur = state.sitting?.current_item ?? null;
   const rows = (state.prepared || []).filter((p) => p.item == null || p.item === cur);
   if (!(state.prepared || []).length) return null;
+  // A series is voted in order: a step waits until the step before it stands closed.
+  const closed = (id) => (state.polls || []).some((x) => x.id === id && x.status === "closed" && !x.annulled);
+  const waiting = (p) => {
+    if (!p.series || p.step <= 1) return false;
+    const before = (state.prepared || []).find((q) => q.series === p.series && q.step === p.step - 1);
+    return Boolean(before) && !before.used_by.some(closed);
+  };
   return el("section", { class: "card prepared-card", "data-testid": "prepared" },
     el("h2", { text: t("prepared_title") }),
     rows.length
@@ -279,7 +286,7 @@ export function preparedList(state, { pollOpen }) {
               ].filter(Boolean).join(" · ") })),
             p.used
               ? el("span", { class: "muted", text: t("prepared_used") })
-              : el("button", { type: "button", class: "btn primary", text: t("prepared_open"), disabled: pollOpen,
+              : el("button", { type: "button", class: "btn primary", text: t("prepared_open"), disabled: pollOpen || waiting(p),
                   "data-testid": "open-prepared",
                   onclick: (e) => run(e.currentTarget, () => post(`/api/polls/prepared/${encodeURIComponent(p.id)}/open`, {})) }))))
       : el("p", { class: "muted", text: t("prepared_none") }));

@@ -221,6 +221,11 @@ def test_the_same_figures_on_api_console_tablet_and_hall_display(browser: Any, t
             "trên tổng số 6 đại biểu", "Thông qua", "Số đại biểu tham gia biểu quyết: 5")
         shots(display, "figures-motion-display")
         expect(chair.locator("#agenda")).to_contain_text("Chất vấn và trả lời chất vấn")
+        # The series waits for its order: only the first article can be opened yet.
+        steps = [p["id"] for p in listed if p["series"]]
+        expect(chair.locator(f'[data-prepared="{steps[0]}"]').get_by_test_id("open-prepared")).to_be_enabled()
+        for later in steps[1:]:
+            expect(chair.locator(f'[data-prepared="{later}"]').get_by_test_id("open-prepared")).to_be_disabled()
         chair.locator("#poll-amend").select_option("")
         tablet.get_by_role("button", name="Đóng").click()
 
