@@ -113,6 +113,24 @@ class ProvisioningService:
             "trusted_fingerprint": fingerprint(trusted) if trusted else None,
         }
 
+    def public(self) -> dict[str, Any]:
+        """The part of ``describe`` anyone on the hall network may see: no names, no counts."""
+        outcome = self.status.get("outcome") or {}
+        shown = {k: outcome[k] for k in ("code", "message", "message_en") if k in outcome}
+        if self.status.get("stage") == "done":
+            shown = {"ok": True}
+        trusted = self.trusted()
+        return {
+            "stage": self.status.get("stage", "idle"),
+            "bundle": self.status.get("bundle"),
+            "done": self.status.get("done"),
+            "total": self.status.get("total"),
+            "outcome": shown or None,
+            "configured": bool(self.load().get("current")),
+            "box_fingerprint": self.enrolment()["fingerprint"],
+            "trusted_fingerprint": fingerprint(trusted) if trusted else None,
+        }
+
     # -- applying -------------------------------------------------------------------
     async def apply(self, data: bytes, name: str = "bundle.phsb", *, force_replace: bool = False) -> dict[str, Any]:
         """Verify and apply a provisioning bundle; a refusal changes nothing and says why."""
@@ -121,12 +139,16 @@ class ProvisioningService:
             try:
                 receipt = await self._apply(data, name, force_replace)
             except PhsError as err:
-                self.status = {"stage": "refused", "bundle": name, "outcome": err.to_dict()}
+                self.status = {**self._counts(), "stage": "refused", "bundle": name, "outcome": err.to_dict()}
                 log.warning("bundle refused", extra={"bundle": name, "code": err.code, "reason": err.detail.get("reason")})
                 raise
-            self.status = {"stage": "done", "bundle": name, "outcome": receipt}
+            self.status = {**self._counts(), "stage": "done", "bundle": name, "outcome": receipt}
             log.info("bundle applied", extra={"bundle": name, "position": receipt["position"]})
             return receipt
+
+    def _counts(self) -> dict[str, Any]:
+        """Documents done / total of the run that just ended (the progress bar's last state)."""
+        return {k: self.status[k] for k in ("done", "total") if k in self.status}
 
     async def _apply(self, data: bytes, name: str, force_replace: bool) -> dict[str, Any]:
         stored = self.load()
@@ -141,6 +163,8 @@ class ProvisioningService:
                          f"This bundle is for box {meant}, not this box ({mine}).", reason="other_box")
         network = self._secrets(bundle)
         commands = self._registry_commands(bundle, force_replace)
+        admins, admin_commands = self._admins(bundle, stored.get("admins") or [])
+        commands += admin_commands
         self.status.update(stage="ingesting", done=0, total=_count_documents(bundle))
         commands += await self._documents(bundle)
         self.status["stage"] = "applying"
@@ -152,7 +176,7 @@ class ProvisioningService:
             trusted=b64(bundle.signer),
             previous=stored.get("current"),
             current=record,
-            admins=bundle.json("admins.json", []),
+            admins=admins,
             upstream=bundle.json("upstream.json"),
             network=bundle.json("network.json"),
         )
@@ -210,6 +234,25 @@ class ProvisioningService:
         for item in bundle.json("agenda.json"):
             commands.append(Command("add_agenda_item", {"title": item["title"], "id": new_id("i_")}))
         return commands
+
+    def _admins(self, bundle: Bundle, before: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[Command]]:
+        """The bundle's administrators, each bound to a participant (kept from before when still there)."""
+        from .admins import admin_participants
+
+        admins = [dict(a) for a in bundle.json("admins.json", [])]
+        known = {str(a.get("username")): str(a.get("participant_id") or "") for a in before if isinstance(a, dict)}
+        fresh, ids = admin_participants(admins)
+        people, new_ids = [], []
+        for admin, person, pid in zip(admins, fresh, ids, strict=True):
+            kept = self.app.state.participants.get(known.get(str(admin["username"]), ""))
+            if kept is not None and kept.role == person["role"]:
+                admin["participant_id"] = kept.id  # staff keep their pairing across a replacement
+                continue
+            admin["participant_id"] = pid
+            people.append(person)
+            new_ids.append(pid)
+        commands = [Command("add_participants", {"participants": people, "ids": new_ids})] if people else []
+        return admins, commands
 
     async def _documents(self, bundle: Bundle) -> list[Command]:
         from appliance.documents import ingest_and_render

@@ -168,6 +168,9 @@ def check_provisioning(bundle: Bundle) -> None:
     listed = {int(s["seat"]) for s in plan.get("seats", []) if isinstance(s, dict) and isinstance(s.get("seat"), int)}
     if listed != seats:
         raise invalid("Sơ đồ chỗ ngồi không khớp danh sách.", "seating.json does not match the participants' seats.", reason="seating")
+    admins = bundle.json("admins.json", [])
+    if not isinstance(admins, list) or not all(_admin_ok(a) for a in admins):
+        raise invalid("Danh sách quản trị viên không hợp lệ.", "admins.json is not a list of administrator accounts.", reason="admins")
     agenda = bundle.json("agenda.json")
     if not isinstance(agenda, list) or len(agenda) > MAX_AGENDA:
         raise invalid("Chương trình không hợp lệ.", "agenda.json is not a list of items.", reason="agenda")
@@ -179,3 +182,12 @@ def check_provisioning(bundle: Bundle) -> None:
             if not isinstance(name, str) or not name.startswith("documents/") or name not in bundle.files:
                 raise invalid(f"Mục {n}: thiếu tài liệu.", f"Agenda item {n} names a document the bundle lacks.", reason="agenda", item=n)
             check_document(str(doc.get("filename") or name), bundle.files[name])
+
+
+def _admin_ok(admin: Any) -> bool:
+    from .admins import ADMIN_ROLES
+
+    if not isinstance(admin, dict) or not isinstance(admin.get("username"), str) or not admin["username"].strip():
+        return False
+    password = admin.get("password")
+    return admin.get("role", "technician") in ADMIN_ROLES and isinstance(password, dict) and password.get("alg") == "scrypt"

@@ -192,13 +192,30 @@ def _upstream(plan: Plan, raw: Any, box: tuple[str, bytes] | None) -> dict[str, 
 
 
 def _admins(plan: Plan, admins: list[Any]) -> list[dict[str, Any]]:
-    out = []
+    from .admins import ADMIN_ROLES, DEFAULT_ROLE
+
+    out: list[dict[str, Any]] = []
     for n, admin in enumerate(admins, start=1):
-        password = admin.get("password") or os.environ.get(str(admin.get("password_env") or ""), "")
-        if not admin.get("username") or len(password) < 10:
-            _problem(plan, f"quản trị viên {n}: cần tên và mật khẩu ≥ 10 ký tự", f"administrator {n}: needs a username and a password of 10+ characters")
+        if not isinstance(admin, dict):
+            _problem(plan, f"quản trị viên {n}: cần username và password_env", f"administrator {n}: needs a username and password_env")
             continue
-        out.append({"username": str(admin["username"]), "password": hash_password(password)})
+        env = str(admin.get("password_env") or "")
+        password = str(admin.get("password") or os.environ.get(env, ""))
+        role = str(admin.get("role") or DEFAULT_ROLE)
+        username = str(admin.get("username") or "").strip()
+        if not username or len(password) < 10:
+            hint = f" (biến môi trường {env} chưa đặt / the environment variable {env} is not set)" if env and env not in os.environ else ""
+            _problem(plan, f"quản trị viên {n}: cần tên và mật khẩu ≥ 10 ký tự{hint}", f"administrator {n}: needs a username and a password of 10+ characters{hint}")
+            continue
+        if role not in ADMIN_ROLES:
+            _problem(plan, f"quản trị viên {n}: vai trò '{role}' phải là technician hoặc secretary",
+                     f"administrator {n}: role '{role}' must be technician or secretary")
+            continue
+        if any(a["username"] == username for a in out):
+            _problem(plan, f"quản trị viên {n}: tên '{username}' bị trùng", f"administrator {n}: the username '{username}' is used twice")
+            continue
+        name = str(admin.get("name") or username).strip()
+        out.append({"username": username, "name": name, "role": role, "password": hash_password(password)})
     return out
 
 

@@ -37,6 +37,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "Thiết bị này đã bị thu hồi; dữ liệu trên máy đã được xóa. Hãy liên hệ thư ký để ghép nối lại.",
         "This device was revoked and its data wiped. Ask the secretary to pair it again.",
     ),
+    "pin_required": (
+        403,
+        "Hãy nhập mã PIN của đại biểu trước khi biểu quyết.",
+        "Enter the delegate's PIN before voting.",
+    ),
     "device_proof_invalid": (
         401,
         "Thiết bị không chứng minh được khóa của mình; yêu cầu bị từ chối và đã được ghi lại.",
@@ -105,6 +110,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         413,
         "Gói cấu hình quá lớn hoặc có quá nhiều tệp.",
         "The bundle is too large or holds too many files.",
+    ),
+    "login_failed": (
+        401,
+        "Tên đăng nhập hoặc mật khẩu không đúng.",
+        "The user name or password is wrong.",
     ),
     "internal": (500, "Lỗi hệ thống.", "Internal error."),
 }

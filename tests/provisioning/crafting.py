@@ -62,6 +62,11 @@ def bad_bundles(valid: bytes, key_path: Path) -> dict[str, tuple[bytes, str]]:
     doc_name = next(info.name for info, _ in members if info.name.startswith("documents/"))
     escape = dict(manifest, files={**manifest["files"], "../ngoai-goi.txt": entry(b"x")})
     link = dict(manifest, files={**manifest["files"], "documents/999.pdf": entry(b"", 0)})
+    people = json.loads(next(data for info, data in members if info.name == "participants.json"))
+    people[1] = dict(people[1], name=" ", seat=people[0]["seat"])  # a blank name on a seat already taken
+    bad_people = json.dumps(people, ensure_ascii=False).encode()
+    listed = dict(manifest, files={**manifest["files"], "participants.json": entry(bad_people)})
+    roster = [(info, data) if info.name != "participants.json" else member("participants.json", bad_people) for info, data in members]
     huge = dict(manifest, files={**manifest["files"], doc_name: {"size": 2 * 1024**3, "sha256": "0" * 64}})
     return {
         "wrong_signature": (tar_of([member(MANIFEST, json.dumps(altered).encode()), member(SIGNATURE, json.dumps(sign(key, raw)).encode()), *members]), "bundle_signature"),
@@ -71,4 +76,5 @@ def bad_bundles(valid: bytes, key_path: Path) -> dict[str, tuple[bytes, str]]:
         "declared_2gb": (signed_bundle(key, huge, [(info, data) if info.name != doc_name else member(doc_name, data[:1000], size=2 * 1024**3) for info, data in members]), "bundle_too_large"),
         "truncated": (valid[: len(valid) * 6 // 10], "bundle_invalid"),
         "future_format": (signed_bundle(key, dict(manifest, format=2), members), "bundle_version"),
+        "participants_with_errors": (signed_bundle(key, listed, roster), "bundle_invalid"),
     }

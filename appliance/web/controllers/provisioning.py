@@ -14,10 +14,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 
 from appliance.core.errors import refuse
-from appliance.web.auth import LOCAL
+from appliance.web.auth import COOKIE, LOCAL, PUBLIC
+from appliance.web.controllers import body_dict
 from provisioning.box import ProvisioningService
 from provisioning.format import MAX_BUNDLE_BYTES
 
@@ -49,6 +50,29 @@ def _name(request: Request[Any, Any, Any]) -> str:
 async def status(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Progress and outcome of the last bundle, the box's and the trusted key's fingerprints."""
     return service_of(request).describe()
+
+
+@get("/api/provisioning/box", opt={"permission": PUBLIC})
+async def box_status(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """What an unpaired hall display shows: fingerprints (public keys) and the last bundle's stage."""
+    return service_of(request).public()
+
+
+@post("/api/login", opt={"permission": PUBLIC}, status_code=200)
+async def login(request: Request[Any, Any, Any], data: Any = None) -> Response[dict[str, Any]]:
+    """An administrator from the bundle signs in: this browser is paired as their participant."""
+    from provisioning.admins import sign_in
+
+    body = body_dict(data)
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username.strip() or not password:
+        raise refuse("invalid", "Hãy nhập tên đăng nhập và mật khẩu.", "Enter the user name and the password.")
+    address = request.client.host if request.client else "unknown"
+    result = await sign_in(request.app.state.appliance, service_of(request), username.strip()[:100], password, address)
+    response = Response(result, status_code=200)
+    response.set_cookie(COOKIE, result["token"], httponly=True, samesite="strict", secure=request.url.scheme == "https",
+                        max_age=60 * 60 * 24 * 30, path="/")
+    return response
 
 
 async def _enrolment(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -111,6 +135,8 @@ def _doors(name: str, method: str, fn: Any, body: bool = False) -> list[Any]:
 
 ROUTES: list[Any] = [
     status,
+    box_status,
+    login,
     *_doors("enrolment", "GET", _enrolment),
     *_doors("bundles", "POST", _apply_bundle, body=True),
     *_doors("rollback", "POST", _rollback),
