@@ -13,6 +13,7 @@ const box = document.getElementById("trust-devices");
 let armed = null; // device id waiting for the confirming tap
 let fingerprint = null;
 let last = null;
+let canSetRule = false; // the secretary (session.manage) sets the PIN-before-voting rule
 
 function ago(now, then) {
   if (!then) return t("trust_never");
@@ -79,6 +80,7 @@ function render(data) {
     box,
     el("div", { class: "trust-head" }, el("h2", { text: t("trust_title") }), actions),
     windowLine,
+    canSetRule ? ruleToggle(data.vote_pin_required) : null,
     w.pairing_locked_s > 0 ? el("p", { class: "trust-locked", role: "alert", text: t("trust_locked", { m: Math.ceil(w.pairing_locked_s / 60) }) }) : null,
     rows.length
       ? el(
@@ -94,6 +96,14 @@ function render(data) {
       : el("p", { class: "muted", text: t("trust_none") }),
     fingerprint ? el("p", { class: "trust-ca muted small" }, `${t("trust_ca")}: `, el("code", { text: fingerprint })) : null,
   );
+}
+
+function ruleToggle(required) {
+  const box = el("input", { type: "checkbox", checked: required, "data-testid": "vote-pin-rule" });
+  box.addEventListener("change", () =>
+    run(box, () => post("/api/pairing/vote-pin-rule", { required: box.checked }).then(refresh)),
+  );
+  return el("label", { class: "trust-rule check" }, box, el("span", { text: t("trust_vote_pin_rule") }));
 }
 
 async function printCards() {
@@ -149,6 +159,11 @@ async function start() {
   if (!box) return;
   // The technician's screen leads with devices; the secretary's keeps its own work first.
   if (!new URLSearchParams(location.search).has("tech")) box.parentElement.append(box);
+  try {
+    canSetRule = (await get("/api/me")).permissions.includes("session.manage");
+  } catch {
+    canSetRule = false;
+  }
   try {
     const info = await get("/api/tls/info");
     fingerprint = info.enabled ? info.fingerprint : null;

@@ -34,6 +34,11 @@ addStrings({
     trust_card_scan: "Quét mã khi kỹ thuật viên mở ghép nối. Thẻ chỉ dùng được một lần.",
     trust_card_code: "Mã thẻ",
     trust_print_title: "Thẻ ghép nối chỗ ngồi",
+    trust_vote_pin_rule: "Yêu cầu mã PIN của đại biểu trước mỗi lần biểu quyết",
+    vote_pin_title: "Nhập mã PIN để biểu quyết",
+    vote_pin_lead: "Cơ quan yêu cầu mã PIN của đại biểu trước khi bỏ phiếu (mã PIN điểm danh).",
+    vote_pin_label: "Mã PIN",
+    vote_pin_submit: "Xác nhận",
   },
   en: {
     trust_title: "Paired devices",
@@ -67,5 +72,10 @@ addStrings({
     trust_card_scan: "Scan when the technician opens pairing. The card works once.",
     trust_card_code: "Card code",
     trust_print_title: "Seat pairing cards",
+    trust_vote_pin_rule: "Ask the delegate's PIN before each vote",
+    vote_pin_title: "Enter your PIN to vote",
+    vote_pin_lead: "The body asks the delegate's PIN (the check-in PIN) before each ballot.",
+    vote_pin_label: "PIN",
+    vote_pin_submit: "Confirm",
   },
 });

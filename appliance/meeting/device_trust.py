@@ -82,6 +82,14 @@ class DeviceRevoked(Event):
     at: float
 
 
+@event("vote_pin_rule_set")
+@dataclass(frozen=True)
+class VotePinRuleSet(Event):
+    """The body requires (or no longer requires) the delegate's PIN before each ballot."""
+
+    required: bool
+
+
 def window_open(state: SessionState, wall: float) -> bool:
     """Whether seat cards pair at ``wall``."""
     return wall < state.trust.window_until
@@ -187,6 +195,19 @@ def _revoke(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp)
     if device.revoked:
         raise refuse("conflict", "Thiết bị đã bị thu hồi.", "The device is already revoked.")
     return [DeviceRevoked(device.id, now.wall)]
+
+
+@handles("set_vote_pin_rule", "session.manage")
+def _vote_pin_rule(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    required = args.get("required")
+    if not isinstance(required, bool):
+        raise refuse("invalid", "Hãy chọn bật hoặc tắt.", "'required' must be true or false.")
+    return [] if state.trust.vote_pin_required == required else [VotePinRuleSet(required)]
+
+
+@applies(VotePinRuleSet)
+def _vote_pin_rule_set(s: SessionState, e: VotePinRuleSet) -> None:
+    s.trust.vote_pin_required = e.required
 
 
 @applies(PairingWindowOpened)

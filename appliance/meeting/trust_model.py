@@ -29,3 +29,6 @@ class TrustBoard(BaseModel):
     # key must sign every request, so a copied credential alone is refused.
     keys: dict[str, str] = Field(default_factory=dict)
     revoked_at: dict[str, float] = Field(default_factory=dict)  # device id -> wall time
+    # The body asks each delegate's PIN (the check-in PIN, meeting/attendance_pin.py) on the
+    # tablet before each ballot, so a tablet left on a desk cannot vote for its delegate.
+    vote_pin_required: bool = False

@@ -31,6 +31,7 @@ SESSION_COMMANDS = frozenset(
         "open_pairing_window",
         "close_pairing_window",
         "revoke_device",
+        "set_vote_pin_rule",
         "open_sitting",  # the sitting is not open yet; its opening stays on the session record
         "set_group_settings",
         "prepare_poll",

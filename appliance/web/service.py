@@ -230,6 +230,8 @@ class Appliance:
         return await self._execute(actor, command, device, None)
 
     async def _execute(self, actor: Actor, command: Command, device: str, client_id: str | None) -> dict[str, Any]:
+        if command.type == "vote":  # HTTP and live ballots alike: the PIN first when the body asks it
+            self.trust.check_vote_pin(device, actor, str(command.args.get("poll_id", "")))
         now = self.clock.now()
         events = decide(self.state, actor, command, now)
         secret: Any = None

@@ -8,6 +8,7 @@ exact replay of one is refused), and the alarms the technician sees.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ from appliance.pairing.device_keys import HEADER, QUERY, check_proof
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
 
+    from appliance.meeting.roles import Actor
     from appliance.web.service import Appliance
 
 log = logging.getLogger("phs.trust")
@@ -31,6 +33,8 @@ log = logging.getLogger("phs.trust")
 PER_ADDRESS = (10, 60.0, 300.0)
 BOX_WIDE = (100, 900.0, 900.0)
 BOX_KEY = "*"
+# A tablet guessing its delegate's vote PIN: 5 wrong a quarter hour locks that device.
+VOTE_PIN = (5, 900.0, 900.0)
 SEEN_PROOFS = 4096
 REVOKED_CLOSE_CODE = 4401  # the client wipes its caches and returns to the pairing page
 REVOKED_MESSAGE = '{"type": "revoked", "wipe": true, "code": "device_revoked"}'
@@ -48,6 +52,10 @@ class DeviceTrust:
         self.replays: dict[str, int] = {}  # device id -> refused requests without a valid proof
         self._proofs: OrderedDict[str, None] = OrderedDict()
         self.locked_at: float | None = None  # wall time the box-wide lock last engaged
+        # (device, poll) pairs whose delegate typed the PIN; memory only, like the fact
+        # "voted" in the journal it reveals nothing about a choice.
+        self.vote_unlocked: set[tuple[str, str]] = set()
+        self.vote_pin_limiter = RateLimiter(*VOTE_PIN)
 
     # -- guessing ---------------------------------------------------------------
     def check_guess(self, address: str, mono: float) -> None:
@@ -142,6 +150,56 @@ class DeviceTrust:
         """A live-channel message counts as contact too."""
         self.last_seen[device] = self.appliance.clock.now().wall
 
+    # -- the PIN before voting ----------------------------------------------------
+    def check_vote_pin(self, device: str, actor: Actor, poll_id: str) -> None:
+        """Refuse ``pin_required`` while the body asks a PIN and this tablet has not given it."""
+        state = self.appliance.state
+        if not state.trust.vote_pin_required or not actor.can("poll.vote"):
+            return
+        if (device, poll_id) not in self.vote_unlocked:
+            raise refuse("pin_required", poll_id=poll_id)
+
+    def unlock_vote(self, device: str, actor: Actor, poll_id: str, pin: str) -> None:
+        """Check the delegate's PIN (the check-in PIN) and let this tablet vote in ``poll_id``."""
+        from appliance.meeting.attendance_pin import pin_digest
+
+        state = self.appliance.state
+        now = self.appliance.clock.now()
+        self.vote_pin_limiter.check(device, now.mono)
+        poll = state.polls.get(poll_id)
+        if poll is None:
+            raise refuse("not_found", "Không có lượt biểu quyết này.", "No such poll.")
+        stored = state.attendance_rules.pins.get(str(actor.participant_id))
+        if stored is None:
+            raise refuse(
+                "forbidden",
+                "Chưa có mã PIN: hãy nhờ thư ký đặt mã.",
+                "No PIN is set: ask the secretary to set one.",
+                reason="pin_missing",
+            )
+        salt, digest = stored
+        if not text_pin(pin) or not hmac.compare_digest(
+            pin_digest(salt, str(actor.participant_id), text_pin(pin)), digest
+        ):
+            if self.vote_pin_limiter.record_failure(device, now.mono):
+                log.warning(
+                    "vote PIN locked for a device",
+                    extra={"event": "vote_pin_locked", "device": device},
+                )
+            raise refuse("forbidden", "Mã PIN không đúng.", "The PIN is wrong.", reason="pin_wrong")
+        self.vote_pin_limiter.record_success(device)
+        self.vote_unlocked.add((device, poll_id))
+
+    def vote_pin_status(self, device: str) -> dict[str, Any]:
+        """What the tablet needs to know to ask for the PIN."""
+        state = self.appliance.state
+        open_polls = [pid for pid, p in state.polls.items() if p.status == "open"]
+        return {
+            "required": state.trust.vote_pin_required,
+            "open": open_polls,
+            "unlocked": [pid for pid in open_polls if (device, pid) in self.vote_unlocked],
+        }
+
     # -- revocation ---------------------------------------------------------------
     def on_events(self, position: int, events: Iterable[Event]) -> None:
         """Close a revoked device's live channel at once, telling it to wipe itself first."""
@@ -181,3 +239,9 @@ class DeviceTrust:
             )
         out.sort(key=lambda d: (d["revoked"], d["seat"] is None, d["seat"] or 0, d["name"]))
         return out
+
+
+def text_pin(pin: Any) -> str:
+    """A PIN as digits (4 to 8), or "" when it cannot be one."""
+    text = str(pin).strip() if isinstance(pin, str | int) and not isinstance(pin, bool) else ""
+    return text if text.isdigit() and 4 <= len(text) <= 8 else ""

@@ -168,3 +168,41 @@ def _tls_port() -> str:
     import os
 
     return os.environ["PHS_TLS_PORT"]
+
+
+def test_delegate_types_the_pin_before_voting(
+    browser: Any, tls_server: tuple[Server, Path], shots: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    server, _ = tls_server
+    c = server.secretary
+    nhung = server.by_name("Trần Thị Hồng Nhung")["id"]
+    chair_id = server.by_name("Nguyễn Văn Thắng")["id"]
+    _ok(c.post(f"/api/attendance/{nhung}/pin", json={"pin": "2468"}))
+    _ok(c.post("/api/pairing/vote-pin-rule", json={"required": True}))
+    code = _ok(c.post("/api/pairing-codes", json={"participant_id": chair_id}))["code"]
+    chair = {"Authorization": f"Bearer {_ok(c.post('/api/pair', json={'code': code}))['token']}"}
+    _ok(c.post("/api/sitting/open", json={}, headers=chair))
+    for p in DELEGATES:
+        _ok(c.post(f"/api/attendance/{server.by_name(p['name'])['id']}/check-in", json={}))
+    tab = pair_page(browser, server, nhung, TABLET, "delegate.html")
+    poll = _ok(
+        c.post("/api/polls", json={"question": "Tán thành dự toán ngân sách?"}, headers=chair)
+    )["poll"]["id"]
+
+    pad = tab.get_by_test_id("vote-pin")
+    expect(pad).to_be_visible(timeout=5000)
+    expect(pad.locator("h2")).to_have_text("Nhập mã PIN để biểu quyết")
+    pad.locator("#vote-pin").fill("1357")
+    pad.get_by_role("button").click()
+    expect(pad.locator(".form-error")).to_have_text("Mã PIN không đúng.")
+    shots(tab, "trust-vote-pin-pad")
+    pad.locator("#vote-pin").fill("2468")
+    pad.get_by_role("button").click()
+    expect(pad).to_have_count(0)
+    tab.locator('.vote-btn[data-answer="for"]').click()
+    tab.get_by_test_id("confirm-vote").click()
+    expect(tab.get_by_test_id("vote-done")).to_have_text(re.compile(r"Đã biểu quyết: Tán thành$"))
+    assert _ok(c.get(f"/api/polls/{poll}"))["poll"]["voted"] == 1
+    tab.context.close()

@@ -380,3 +380,92 @@ def test_last_contact_moves_with_each_request(box: Box) -> None:
         x["id"]: x for x in box.call("GET", "/api/pairing/devices", "technician").json()["devices"]
     }
     assert listed[d["device_id"]]["last_seen"] == box.clock.wall
+
+
+# -- the PIN before voting --------------------------------------------------------------
+
+
+def test_vote_needs_the_delegates_pin_when_the_body_asks_it(box: Box) -> None:
+    for who in ("d1", "d2", "d3"):
+        box.tokens[who] = box.call("POST", "/api/pair", json={"code": box.code_for(who)}).json()[
+            "token"
+        ]
+    assert (
+        box.call(
+            "POST", f"/api/attendance/{box.ids['d2']}/pin", "secretary", json={"pin": "2468"}
+        ).status_code
+        == 200
+    )
+    box.call("POST", "/api/sitting/open", "d1", json={})
+    for who in ("d1", "d2", "d3"):
+        assert box.call("POST", "/api/attendance/check-in", who, json={}).status_code == 200
+    poll = box.call("POST", "/api/polls", "d1", json={"question": "Tán thành?"}).json()["poll"][
+        "id"
+    ]
+    rule = box.call("POST", "/api/pairing/vote-pin-rule", "secretary", json={"required": True})
+    assert rule.json() == {"required": True}
+    assert (
+        box.call("POST", "/api/pairing/vote-pin-rule", "d1", json={"required": False}).json()[
+            "code"
+        ]
+        == "forbidden"
+    )
+
+    refused = box.call("POST", f"/api/polls/{poll}/ballots", "d2", json={"answer": "for"})
+    assert (refused.status_code, refused.json()["code"]) == (403, "pin_required")
+    with box.client.websocket_connect("/api/live", headers={"Authorization": f"Bearer {box.tokens['d2']}"}) as ws:
+        assert ws.receive_json()["type"] == "snapshot"
+        ws.send_json({"type": "vote", "id": "b-1", "poll_id": poll, "answer": "for"})
+        ack = ws.receive_json()
+        while ack.get("type") != "ack":
+            ack = ws.receive_json()
+        assert (ack["ok"], ack["code"]) == (False, "pin_required")  # the live channel asks the PIN too
+    status = box.call("GET", "/api/pairing/vote-pin", "d2").json()
+    assert status == {"required": True, "open": [poll], "unlocked": []}
+    wrong = box.call("POST", "/api/pairing/vote-pin", "d2", json={"poll_id": poll, "pin": "1357"})
+    assert (wrong.status_code, wrong.json()["detail"]["reason"]) == (403, "pin_wrong")
+    no_pin = box.call("POST", "/api/pairing/vote-pin", "d3", json={"poll_id": poll, "pin": "2468"})
+    assert (
+        no_pin.json()["detail"]["reason"] == "pin_missing"
+    )  # d3 has no PIN: the secretary sets one
+    ok = box.call("POST", "/api/pairing/vote-pin", "d2", json={"poll_id": poll, "pin": "2468"})
+    assert ok.json() == {"required": True, "open": [poll], "unlocked": [poll]}
+    assert (
+        box.call("POST", f"/api/polls/{poll}/ballots", "d2", json={"answer": "for"}).status_code
+        == 200
+    )
+    # Off again: the chair votes without a PIN.
+    box.call("POST", "/api/pairing/vote-pin-rule", "secretary", json={"required": False})
+    assert (
+        box.call("POST", f"/api/polls/{poll}/ballots", "d1", json={"answer": "for"}).status_code
+        == 200
+    )
+
+
+def test_five_wrong_vote_pins_lock_the_tablet(box: Box, caplog: pytest.LogCaptureFixture) -> None:
+    box.tokens["d2"] = box.call("POST", "/api/pair", json={"code": box.code_for("d2")}).json()[
+        "token"
+    ]
+    box.call("POST", f"/api/attendance/{box.ids['d2']}/pin", "secretary", json={"pin": "2468"})
+    box.tokens["d1"] = box.call("POST", "/api/pair", json={"code": box.code_for("d1")}).json()[
+        "token"
+    ]
+    box.call("POST", "/api/sitting/open", "d1", json={})
+    for who in ("d1", "d2"):  # two of three: quorum
+        box.call("POST", "/api/attendance/check-in", who, json={})
+    poll = box.call("POST", "/api/polls", "d1", json={"question": "Tán thành?"}).json()["poll"][
+        "id"
+    ]
+    box.call("POST", "/api/pairing/vote-pin-rule", "secretary", json={"required": True})
+    caplog.set_level(logging.WARNING, logger="phs.trust")
+    codes = [
+        box.call(
+            "POST", "/api/pairing/vote-pin", "d2", json={"poll_id": poll, "pin": f"{1000 + i}"}
+        ).status_code
+        for i in range(6)
+    ]
+    assert codes == [403, 403, 403, 403, 403, 429]
+    right = box.call("POST", "/api/pairing/vote-pin", "d2", json={"poll_id": poll, "pin": "2468"})
+    assert right.json()["code"] == "locked_out"  # even the right PIN waits out the lock
+    assert [r.getMessage() for r in caplog.records] == ["vote PIN locked for a device"]
+    assert "2468" not in caplog.text

@@ -9,7 +9,7 @@ from litestar import Request, Response, get, post
 
 from appliance.core.errors import refuse
 from appliance.pairing.qr import qr_svg
-from appliance.web.auth import PUBLIC, actor_of
+from appliance.web.auth import PUBLIC, actor_of, device_of
 from appliance.web.controllers import body_dict, run
 
 MAX_CARDS = 1000
@@ -35,6 +35,7 @@ async def list_devices(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "devices": appliance.trust.devices(),
         "window": _window(request),
         "now": appliance.clock.now().wall,
+        "vote_pin_required": appliance.state.trust.vote_pin_required,
     }
 
 
@@ -159,6 +160,30 @@ async def tls_info(request: Request[Any, Any, Any]) -> dict[str, Any]:
     }
 
 
+@get("/api/pairing/vote-pin", opt={"permission": "poll.vote"})
+async def vote_pin_status(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Whether this tablet must give the PIN before voting, and for which open polls it has."""
+    return dict(request.app.state.appliance.trust.vote_pin_status(device_of(request)))
+
+
+@post("/api/pairing/vote-pin", opt={"permission": "poll.vote"}, status_code=200)
+async def vote_pin_unlock(request: Request[Any, Any, Any], data: Any = None) -> dict[str, Any]:
+    """The delegate types their PIN: this tablet may then vote in that poll."""
+    body = body_dict(data)
+    trust = request.app.state.appliance.trust
+    trust.unlock_vote(
+        device_of(request), actor_of(request), str(body.get("poll_id", ""))[:64], body.get("pin")
+    )
+    return dict(trust.vote_pin_status(device_of(request)))
+
+
+@post("/api/pairing/vote-pin-rule", opt={"permission": "session.manage"}, status_code=200)
+async def vote_pin_rule(request: Request[Any, Any, Any], data: Any = None) -> dict[str, Any]:
+    """The body turns the PIN before each ballot on or off."""
+    await run(request, "set_vote_pin_rule", {"required": body_dict(data).get("required")})
+    return {"required": request.app.state.appliance.state.trust.vote_pin_required}
+
+
 ROUTES = [
     list_devices,
     revoke_device,
@@ -168,4 +193,7 @@ ROUTES = [
     seat_cards,
     ca_certificate,
     tls_info,
+    vote_pin_status,
+    vote_pin_unlock,
+    vote_pin_rule,
 ]
