@@ -134,11 +134,37 @@ def announce(app: Appliance, base_urls: list[str]) -> None:
         "technician": "Kỹ thuật / Technician",
     }
     out = ["", "PHS — Phòng họp số: phiên họp mẫu đã sẵn sàng / the demo sitting is ready", ""]
+    start_pages = [b for b in base_urls if _needs_ca(app, b)]
+    base_urls = [_secure(app, b) for b in base_urls]  # with HTTPS on, a code never travels in clear
     for base in base_urls:
         for role, code in app.demo_codes.items():
             out.append(f"  {labels[role]:<40} {base}/ui/?code={code}")
         out.append("")
     out.append("Mỗi mã dùng một lần cho một thiết bị (12 giờ). Each code pairs one device (12 hours).")
     out.append(f"Ghép nối thiết bị khác / pair another device: {base_urls[0]}/ui/  (mã do thư ký cấp / code from the secretary)")
+    for page in start_pages:
+        out.append(f"Máy tính bảng mới: cài chứng chỉ của hộp trước / new tablet: install the box's certificate first: {page}/")
     sys.stdout.write("\n".join(out) + "\n")
     sys.stdout.flush()
+
+
+def _needs_ca(app: Appliance, base: str) -> bool:
+    """A network address while HTTPS is on: tablets there first install the box's CA."""
+    from urllib.parse import urlsplit
+
+    from appliance.web.tls import is_loopback_host, tls_wanted
+
+    host = urlsplit(base).hostname or ""
+    return tls_wanted(app.settings) and not is_loopback_host(host)
+
+
+def _secure(app: Appliance, base: str) -> str:
+    """The HTTPS twin of a plain network URL (loopback stays plain: it is exempt)."""
+    from urllib.parse import urlsplit
+
+    if not _needs_ca(app, base):
+        return base
+    host = urlsplit(base).hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    port = app.settings.tls_port
+    return f"https://{host}" + ("" if port == 443 else f":{port}")

@@ -125,3 +125,19 @@ def test_a_reissued_certificate_is_served_without_a_restart(tmp_path: Path) -> N
     assert served_ips() == ["10.0.5.9", "127.0.0.1"]
     thread.join(5)
     listener.close()
+
+
+def test_demo_urls_use_https_on_the_network_and_name_the_start_page(
+    tmp_path: Path, capsys: object
+) -> None:
+    from appliance.web.demo import announce
+    from appliance.web.service import Appliance
+
+    app = Appliance(Settings(data_dir=tmp_path, host="0.0.0.0", port=8080, tls_port=8443))
+    app.demo_codes = {"delegate": "234567"}
+    announce(app, ["http://10.42.0.1:8080", "http://127.0.0.1:8080"])
+    out = capsys.readouterr().out
+    assert "https://10.42.0.1:8443/ui/?code=234567" in out
+    assert "http://127.0.0.1:8080/ui/?code=234567" in out  # loopback stays plain
+    assert "http://10.42.0.1:8080/ui/?code" not in out
+    assert out.rstrip().endswith("install the box's certificate first: http://10.42.0.1:8080/")
