@@ -72,7 +72,7 @@ install_phs() {
   cp -r "$REPO/web_ui" "$root/opt/phs/releases/$v/web_ui"
   ln -sfn "releases/$v" "$root/opt/phs/current.new"
   mv -T "$root/opt/phs/current.new" "$root/opt/phs/current"
-  ln -sfn /opt/phs/current/venv/bin/phs "$root/usr/local/bin/phs"
+  install -m 0755 "$HERE/files/phs-cli" "$root/usr/local/bin/phs"
   rm -rf "$root/tmp/phs-wheels"
 }
 
@@ -87,6 +87,9 @@ configure() {
   install -m 0644 "$HERE/files/phs-firstboot.service" "$root/etc/systemd/system/phs-firstboot.service"
   install -m 0755 "$HERE/files/phs-firstboot" "$root/usr/local/sbin/phs-firstboot"
   install -m 0755 "$HERE/files/phs-kiosk" "$root/usr/local/bin/phs-kiosk"
+  for unit in phs-network.path phs-network.service phs-update.path phs-update.service; do
+    install -m 0644 "$HERE/files/$unit" "$root/etc/systemd/system/$unit"
+  done
   install -m 0644 "$HERE/files/90-phs-usb.rules" "$root/etc/udev/rules.d/90-phs-usb.rules"
   for rules in "$REPO"/firmware_scripts/*.rules; do
     [ -e "$rules" ] && install -m 0644 "$rules" "$root/etc/udev/rules.d/"
@@ -98,8 +101,13 @@ configure() {
   # The mDNS name phs.local and the generated hostapd/dnsmasq files come from the same
   # code that applies a bundle on the box (appliance.network.config).
   chroot "$root" /opt/phs/current/venv/bin/python -m appliance.network.config --root / --defaults >&2
-  chroot "$root" systemctl enable phs.service phs-firstboot.service >/dev/null 2>&1 || true
+  chroot "$root" systemctl enable phs.service phs-firstboot.service phs-update.path >/dev/null 2>&1 || true
   chroot "$root" systemctl disable supervisor.service >/dev/null 2>&1 || true
+  if [ "$MINIMAL" != 1 ]; then
+    # Debian masks hostapd until it is configured; ours is (from /var/lib/phs/network).
+    chroot "$root" systemctl unmask hostapd.service >/dev/null 2>&1 || true
+    chroot "$root" systemctl enable systemd-networkd.service hostapd.service dnsmasq.service avahi-daemon.service phs-network.path >/dev/null 2>&1 || true
+  fi
 }
 
 scrub() {

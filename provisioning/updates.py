@@ -1,14 +1,17 @@
 """Software updates from a USB stick: verify, stage beside the running version, switch, roll back.
 
-Layout under a root (``/opt/phs`` on the box, a temporary folder in tests)::
+Layout under a root (``/var/lib/phs/software`` on the box — the root filesystem is
+read-only, so updates live on the data partition — a temporary folder in tests)::
 
     releases/<version>/venv      the package and its dependencies (from the bundle's wheels)
-    releases/<version>/web_ui    the browser code
+    releases/<version>/web_ui    the browser code (the server finds it beside its venv)
     current  -> releases/<version>     switched atomically: symlink beside it + rename
     previous -> releases/<older>       kept for exactly one rollback
 
-The running version is never touched while staging; supervisord restarts the programs
-on the new ``current``. Tablets load the new web UI on their next reload because the
+On a fresh box ``current`` points at the release the image shipped (``/opt/phs/current``,
+read-only); that one is never pruned. The running version is never touched while
+staging; on the box ``phs-update.path`` (systemd) sees ``current`` change and restarts
+``phs.service``, so every program runs the new version. Tablets load the new web UI on their next reload because the
 server sends HTML and scripts with ``Cache-Control: no-cache`` (revalidated every load).
 """
 
@@ -79,9 +82,9 @@ def _version(bundle: Bundle) -> str:
 
 
 def current_version(root: Path) -> str | None:
-    """The version ``current`` points at."""
+    """The version ``current`` points at (through the image's own ``/opt/phs/current`` link too)."""
     link = root / "current"
-    return Path(os.readlink(link)).name if link.is_symlink() else None
+    return Path(os.path.realpath(link)).name if link.is_symlink() else None
 
 
 def stage(root: Path, bundle: Bundle, installer: Installer | None = None) -> str:
@@ -104,11 +107,11 @@ def stage(root: Path, bundle: Bundle, installer: Installer | None = None) -> str
     return version
 
 
-def _point(root: Path, name: str, version: str) -> None:
-    """Atomically make ``root/name`` point at releases/<version> (symlink beside, then rename)."""
+def _point(root: Path, name: str, target: str) -> None:
+    """Atomically make ``root/name`` a link to ``target`` (symlink beside, then rename)."""
     tmp = root / f".{name}.new"
     tmp.unlink(missing_ok=True)
-    tmp.symlink_to(Path("releases") / version)
+    tmp.symlink_to(target)
     os.replace(tmp, root / name)
 
 
@@ -117,9 +120,10 @@ def switch(root: Path, version: str) -> None:
     if not (root / "releases" / version / "venv").is_dir():
         raise refuse("not_found", message_en=f"Version {version} is not staged.")
     old = current_version(root)
-    _point(root, "current", version)
-    if old and old != version:
-        _point(root, "previous", old)
+    old_target = os.readlink(root / "current") if (root / "current").is_symlink() else None
+    _point(root, "current", str(Path("releases") / version))
+    if old_target and old != version:
+        _point(root, "previous", old_target)  # as it was: the image's release stays an absolute link
     keep = {version, old}
     for release in (root / "releases").iterdir():
         if release.name not in keep and not release.name.startswith("."):
@@ -131,7 +135,6 @@ def rollback(root: Path) -> str:
     link = root / "previous"
     if not link.is_symlink():
         raise refuse("not_found", "Không có phiên bản trước để quay lại.", "There is no previous version to roll back to.")
-    version = Path(os.readlink(link)).name
-    _point(root, "current", version)
+    _point(root, "current", os.readlink(link))
     link.unlink()
-    return version
+    return str(current_version(root))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -49,6 +50,8 @@ from appliance.web.plain_http import plain_http_gate
 from appliance.web.service import Appliance
 
 WEB_UI = Path(__file__).resolve().parents[2] / "web_ui"
+if not WEB_UI.is_dir():  # installed from a wheel: the box keeps web_ui beside the venv (releases/<v>/web_ui)
+    WEB_UI = Path(sys.prefix).parent / "web_ui"
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

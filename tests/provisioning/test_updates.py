@@ -54,3 +54,21 @@ def test_an_update_signed_by_another_key_is_refused(tmp_path: Path, org_key: Pat
         read_bundle_file(update(tmp_path, org_key, "0.2.0"), trusted=stranger)
     assert refused.value.code == "bundle_untrusted"
     assert not (tmp_path / "opt-phs").exists()
+
+
+def test_the_first_update_on_a_box_keeps_the_images_release_for_rollback(tmp_path: Path, org_key: Path) -> None:
+    # The image ships /opt/phs/releases/0.1.0 (read-only root); phs-firstboot links
+    # /var/lib/phs/software/current to it. An update lands on the data partition.
+    factory = tmp_path / "opt-phs"
+    (factory / "releases" / "0.1.0" / "venv").mkdir(parents=True)
+    (factory / "current").symlink_to("releases/0.1.0")
+    root = tmp_path / "software"
+    root.mkdir()
+    (root / "current").symlink_to(factory / "current")
+    assert current_version(root) == "0.1.0"
+    trusted = raw_public(load_org_key(org_key).public_key())
+    stage(root, read_bundle_file(update(tmp_path, org_key, "0.2.0"), trusted=trusted), MarkerInstaller())
+    switch(root, "0.2.0")
+    assert (current_version(root), os.readlink(root / "previous")) == ("0.2.0", str(factory / "current"))
+    assert rollback(root) == "0.1.0"
+    assert (factory / "releases" / "0.1.0" / "venv").is_dir() and not (root / "previous").exists()
