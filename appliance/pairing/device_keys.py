@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -29,6 +30,7 @@ def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+@lru_cache(maxsize=4096)  # one entry per paired tablet: decoding the point is half a verify
 def parse_public_key(text: str) -> ec.EllipticCurvePublicKey | None:
     """A P-256 public key from its raw uncompressed point (base64url), or None."""
     try:
