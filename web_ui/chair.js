@@ -1,9 +1,10 @@
 // The chair's console: the sitting, attendance and quorum, the agenda, the floor, votes.
 import { post, serverNow } from "./api.js";
 import {
-  $, boot, bodyTotal, el, fill, formatDuration, isDelegateRole, lastClosedPoll, openPoll, personName, roleLabel, run,
+  $, boot, bodyTotal, el, fill, formatDuration, isDelegateRole, lastClosedPoll, openPoll, roleLabel, run,
   sittingStatusLabel,
 } from "./app.js";
+import { renderFloorChair } from "./floor.js";
 import { renderGroupsChair } from "./groups_chair.js";
 import { getLang, t } from "./i18n.js";
 import { annulBox, chairPollForm, preparedList } from "./polls_chair.js";
@@ -111,45 +112,6 @@ function renderAgenda(state) {
   );
 }
 
-function renderFloor(state) {
-  const floor = state.floor || {};
-  const speaking = floor.speaking || [];
-  fill(
-    $("#speaking"),
-    speaking.length
-      ? [
-          ...speaking.map((s) =>
-            el("div", { class: "speaker-row" },
-              el("div", { class: "speaker-name" }, el("span", { text: personName(state, s.participant_id) }),
-                el("span", { class: `kind-badge kind-${s.kind}`, text: t(`kind_${s.kind}`) })),
-              el("span", { class: "timer", "data-since": String(s.since), text: formatDuration(serverNow() - s.since) }),
-              el("button", { type: "button", class: "btn", text: t("end_speech"),
-                onclick: (e) => run(e.currentTarget, () => post("/api/floor/end", { to: s.participant_id })) }))),
-          speaking.length > 1
-            ? el("button", { type: "button", class: "btn", text: t("end_all"),
-                onclick: (e) => run(e.currentTarget, () => post("/api/floor/end", { to: "all" })) })
-            : null,
-        ]
-      : el("p", { class: "muted", text: t("nobody_speaking") }),
-  );
-  const queue = floor.queue || [];
-  fill(
-    $("#queue"),
-    el("button", { type: "button", class: "btn primary big wide", text: t("grant_next"), disabled: !queue.length,
-      onclick: (e) => run(e.currentTarget, () => post("/api/floor/grant", { to: "next" })) }),
-    queue.length
-      ? el("ol", { class: "queue-list" },
-          queue.map((q) =>
-            el("li", { class: "queue-row" },
-              el("div", { class: "queue-who" },
-                el("span", { class: "queue-name", text: personName(state, q.participant_id) }),
-                el("span", { class: `kind-badge kind-${q.kind}`, text: t(`kind_${q.kind}`) })),
-              el("button", { type: "button", class: "btn", text: t("grant"),
-                onclick: (e) => run(e.currentTarget, () => post("/api/floor/grant", { to: q.participant_id })) }))))
-      : el("p", { class: "muted", text: t("queue_empty") }),
-  );
-}
-
 function renderPoll(state, me) {
   const card = $("#poll-card");
   const poll = openPoll(state);
@@ -202,7 +164,7 @@ function render(state, me) {
   renderHeader(state, me);
   renderQuorum(state);
   renderAgenda(state);
-  renderFloor(state);
+  renderFloorChair(state);
   renderPoll(state, me);
   renderGroupsChair(state);
   if (openPoll(state)) fill($("#result-slot"));

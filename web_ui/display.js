@@ -4,6 +4,7 @@ import { serverNow } from "./api.js";
 import {
   $, boot, currentItem, el, fill, formatDuration, lastClosedPoll, openPoll, personName, sittingStatusLabel,
 } from "./app.js";
+import { displayView, speakerCards } from "./floor.js";
 import { conclusionsStage } from "./groups_chair.js";
 import { getLang, t } from "./i18n.js";
 import { livePartial, pollKicker, pollProgress, resultCard } from "./result.js";
@@ -67,18 +68,7 @@ function renderStage(state) {
 }
 
 function renderSpeakers(state) {
-  const speaking = state.floor?.speaking || [];
-  fill($("#speakers"),
-    el("h2", { text: t("speaking") }),
-    speaking.length
-      ? speaking.map((s) => {
-          const p = (state.participants || []).find((x) => x.id === s.participant_id);
-          return el("div", { class: "display-speaker" },
-            el("div", { class: "display-speaker-name", text: personName(state, s.participant_id) }),
-            el("div", { class: "muted", text: [p?.title, t(`kind_${s.kind}`)].filter(Boolean).join(" · ") }),
-            el("div", { class: "timer display-timer", "data-since": String(s.since), text: formatDuration(serverNow() - s.since) }));
-        })
-      : el("p", { class: "muted", text: t("nobody_speaking") }));
+  fill($("#speakers"), el("h2", { text: t("speaking") }), speakerCards(state));
 }
 
 function renderQueue(state) {
@@ -126,4 +116,5 @@ function tick() {
 setInterval(tick, 1000);
 tick();
 
+displayView();
 boot({ render });

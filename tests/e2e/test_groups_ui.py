@@ -29,7 +29,8 @@ def _expect() -> Any:
 
 
 def _messages(page: Any, gid: str) -> list[str]:
-    body = page.evaluate(f"fetch('/api/groups/{gid}/messages').then((r) => r.json())")
+    # Through the screen's own api module: it signs each request with the device's proof.
+    body = page.evaluate(f"import('/ui/api.js').then((api) => api.get('/api/groups/{gid}/messages'))")
     return [m["text"] for m in body["messages"]]
 
 
@@ -81,7 +82,8 @@ def test_two_members_talk_live_and_an_outsider_sees_nothing(browser: Any, server
         # The outsider (another group, same role) saw nothing and may read nothing.
         for page in (c,):
             assert FIRST not in page.content() and REPLY not in page.content()
-            status = page.evaluate(f"fetch('/api/groups/{g1}/messages').then((r) => r.status)")
+            status = page.evaluate(
+                f"import('/ui/api.js').then((api) => api.get('/api/groups/{g1}/messages').then(() => 200, (e) => e.status))")
             assert status == 403
         expect(c.get_by_test_id("group-messages")).to_contain_text("Chưa có ý kiến nào")
         shots(c, "group-outsider")
