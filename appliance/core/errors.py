@@ -78,6 +78,12 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "The document cannot be read.",
     ),
     "payload_too_large": (413, "Dữ liệu gửi lên quá lớn.", "The upload is too large."),
+    "rate_limited": (429, "Thiết bị gửi quá nhiều yêu cầu. Vui lòng chờ giây lát.", "This device sends too many requests. Please wait a moment."),
+    "too_many_connections": (
+        429,
+        "Thiết bị hoặc địa chỉ này đã mở quá nhiều kết nối.",
+        "This device or address has too many open connections.",
+    ),
     "range_not_satisfiable": (416, "Khoảng byte yêu cầu nằm ngoài tệp.", "The requested byte range is outside the file."),
     "not_supported": (400, "Chức năng chưa được hỗ trợ.", "Not supported yet."),
     "locked": (

@@ -45,6 +45,7 @@ from appliance.web.errors import (
     recursion_error_response,
 )
 from appliance.web.hall import install as install_hall
+from appliance.web.limits import hsts_middleware
 from appliance.web.locked import locked_middleware
 from appliance.web.plain_http import plain_http_gate
 from appliance.web.service import Appliance
@@ -162,7 +163,7 @@ def create_app(settings: Settings | None = None, appliance: Appliance | None = N
         guards=[permission_guard],
         # Plain HTTP from the room network gets only the pairing start page (web/plain_http.py);
         # a box without its key stick answers "locked".
-        middleware=[plain_http_gate, locked_middleware],
+        middleware=[hsts_middleware, plain_http_gate, locked_middleware],
         lifespan=[lifespan],
         exception_handlers={
             PhsError: phs_error_response,

@@ -11,23 +11,56 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from appliance.web.auth import actor_of, device_of
+from appliance.web.limits import SEND_TIMEOUT_S, Bucket, ConnectionLimits
 from appliance.web.live_ballots import cast_live
 from appliance.web.trust import REVOKED_CLOSE_CODE, REVOKED_MESSAGE
+
+TRY_AGAIN_LATER = 1013  # WebSocket close code: too many connections from this device/address
+POLICY = 1008  # WebSocket close code: the device ignored its message allowance
+
+
+def _limits(socket: WebSocket[Any, Any, Any]) -> ConnectionLimits:
+    state = socket.app.state
+    limits = getattr(state, "live_limits", None)
+    if limits is None:
+        limits = state.live_limits = ConnectionLimits()
+    return limits
 
 
 @websocket("/api/live", opt={"permission": "view"})
 async def live(socket: WebSocket[Any, Any, Any]) -> None:
     """Snapshot on connect, then changed sections; answers resume and ping, takes ballots."""
+    limits = _limits(socket)
+    device = device_of(socket)
+    address = socket.client.host if socket.client else "unix"
+    refused = limits.admit(device, address)
     await socket.accept()
+    if refused is not None:
+        await socket.send_text(json.dumps({"type": "error", "code": "too_many_connections", "limit": refused}))
+        await socket.close(code=TRY_AGAIN_LATER)
+        return
+    try:
+        await _serve(socket, device)
+    finally:
+        limits.release(device, address)
+
+
+async def _serve(socket: WebSocket[Any, Any, Any], device: str) -> None:
     appliance = socket.app.state.appliance
     hub = appliance.hub
-    conn = hub.connect(actor_of(socket), device_of(socket))
+    conn = hub.connect(actor_of(socket), device)
     ballots: set[asyncio.Task[None]] = set()  # each ballot waits for its fsync on its own
+    bucket = Bucket()
 
     async def sender() -> None:
+        # A device that stops reading fills its TCP window; past SEND_TIMEOUT_S the
+        # connection ends (it resyncs from a snapshot on return) instead of waiting forever.
         while True:
             message = await conn.queue.get()
-            await socket.send_text(message)
+            try:
+                await asyncio.wait_for(socket.send_text(message), SEND_TIMEOUT_S)
+            except TimeoutError:
+                return
 
     task = asyncio.create_task(sender())
     closed = asyncio.create_task(conn.closed.wait())
@@ -38,6 +71,12 @@ async def live(socket: WebSocket[Any, Any, Any]) -> None:
             if receive not in done:
                 receive.cancel()
                 break
+            if not bucket.allow():
+                if bucket.exhausted:
+                    await socket.close(code=POLICY)
+                    break
+                await socket.send_text('{"type": "error", "code": "rate_limited"}')
+                continue
             try:
                 message = json.loads(receive.result())
             except (ValueError, TypeError):
@@ -54,7 +93,7 @@ async def live(socket: WebSocket[Any, Any, Any]) -> None:
                 job = asyncio.create_task(cast_live(appliance, conn.actor, conn.device, message, socket.send_text))
                 ballots.add(job)
                 job.add_done_callback(ballots.discard)
-    except (WebSocketDisconnect, RuntimeError):
+    except (WebSocketDisconnect, RuntimeError, TimeoutError):
         pass
     finally:
         task.cancel()
