@@ -149,6 +149,7 @@ export function renderMinutes(state, me, tech) {
     return;
   }
   const sittings = state.sittings || [];
+  host.hidden = !sittings.length; // nothing to write minutes of before the session is set up
   if (!sittings.length) {
     fill(host);
     view = null;
