@@ -83,7 +83,8 @@ function messageNode(m, me, pending = false) {
       el("span", { class: "group-msg-author", text: personName(latest.state, m.author) }),
       el("span", { class: "muted", text: pending ? t("group_pending") : formatTime(m.at) })),
     el("div", { class: "group-msg-text", text: m.text }),
-    m.ref ? el("button", { type: "button", class: "group-ref", text: `▸ ${t("group_ref", { title: docTitle(m.ref.doc), page: m.ref.page })}`,
+    m.ref ? el("button", { type: "button", class: "group-ref", "data-note": m.ref.note || null,
+      text: `${m.ref.note ? "✎" : "▸"} ${t(m.ref.note ? "group_ref_note" : "group_ref", { title: docTitle(m.ref.doc), page: m.ref.page })}`,
       onclick: () => hooks.openPage(m.ref.doc, m.ref.page) }) : null);
 }
 

@@ -16,6 +16,7 @@ class DocRef(BaseModel):
 
     doc: str
     page: int
+    note: str | None = None  # a group-shared annotation on that page (documents' notes store)
 
 
 class GroupMessage(BaseModel):

@@ -6,6 +6,7 @@ replayed or retried command names the same group and message.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from appliance.core.clock import Stamp
@@ -29,6 +30,7 @@ from appliance.meeting.model import SessionState
 from appliance.meeting.roles import Actor
 
 MAX_GROUPS = 100
+NOTE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # as the documents' notes store names them
 MAX_MESSAGES = 20_000  # per group; a day of lively discussion is a few hundred
 MODES = ("teams", "manual", "split")
 
@@ -176,10 +178,12 @@ def _set_convener(state: SessionState, actor: Actor, args: dict[str, Any], now: 
     return [] if pid == group.convener else [GroupConvenerSet(group.id, pid)]
 
 
-def _ref(state: SessionState, group: Group, actor: Actor, ref: Any) -> tuple[str | None, int | None]:
-    """A document page a member may read: open to delegates, or this group's own documents."""
+def _ref(state: SessionState, group: Group, actor: Actor, ref: Any) -> tuple[str | None, int | None, str | None]:
+    """A document page a member may read (open to delegates, or this group's own documents),
+    and optionally an annotation on it shared with the group. That the annotation exists and
+    is shared with this group is checked at the edge, where the notes store lives."""
     if ref is None:
-        return None, None
+        return None, None, None
     if not isinstance(ref, dict):
         raise refuse("invalid", "Tham chiếu tài liệu không hợp lệ.", "ref must be {doc, page}.")
     doc_id = ref.get("doc")
@@ -193,7 +197,10 @@ def _ref(state: SessionState, group: Group, actor: Actor, ref: Any) -> tuple[str
     page = ref.get("page", 1)
     if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= doc.pages:
         raise refuse("not_found", "Không có trang này.", "No such page.")
-    return doc.id, page
+    note = ref.get("note")
+    if note is not None and (not isinstance(note, str) or not NOTE_ID.match(note)):
+        raise refuse("invalid", "Ghi chú được dẫn không hợp lệ.", "ref.note must be an annotation id.")
+    return doc.id, page, note
 
 
 @handles("post_group_message", "group.take_part")
@@ -202,10 +209,10 @@ def _post(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -
     pid = _member(group, actor)
     _writable(group, now)
     text = _text(args, "text", limit=2000)
-    doc, page = _ref(state, group, actor, args.get("ref"))
+    doc, page, note = _ref(state, group, actor, args.get("ref"))
     if len(group.messages) >= MAX_MESSAGES:
         raise refuse("invalid", "Nhóm đã có quá nhiều tin nhắn.", "The group has too many messages.")
-    return [GroupMessagePosted(f"{group.id}-m{len(group.messages) + 1}", group.id, pid, text, now.wall, doc, page)]
+    return [GroupMessagePosted(f"{group.id}-m{len(group.messages) + 1}", group.id, pid, text, now.wall, doc, page, note)]
 
 
 @handles("edit_group_notes", "group.take_part")

@@ -44,7 +44,11 @@ def may_see_messages(state: SessionState, group: Group, actor: Actor) -> bool:
 def message_view(m: GroupMessage) -> dict[str, Any]:
     """A message as clients see it (built once per message; callers must not mutate it)."""
     if m._view is None:
-        ref = {"doc": m.ref.doc, "page": m.ref.page} if m.ref is not None else None
+        ref: dict[str, Any] | None = None
+        if m.ref is not None:
+            ref = {"doc": m.ref.doc, "page": m.ref.page}
+            if m.ref.note is not None:
+                ref["note"] = m.ref.note
         m._view = {"id": m.id, "author": m.author, "text": m.text, "at": m.at, "ref": ref}
     return m._view
 

@@ -71,6 +71,7 @@ class GroupMessagePosted(Event):
     at: float
     doc: str | None = None
     page: int | None = None
+    note: str | None = None  # the id of an annotation shared with the group, on that page
 
 
 @event("group_notes_edited")
@@ -174,7 +175,7 @@ def _convener(s: SessionState, e: GroupConvenerSet) -> None:
 
 @applies(GroupMessagePosted)
 def _message(s: SessionState, e: GroupMessagePosted) -> None:
-    ref = DocRef(doc=e.doc, page=e.page) if e.doc is not None and e.page is not None else None
+    ref = DocRef(doc=e.doc, page=e.page, note=e.note) if e.doc is not None and e.page is not None else None
     _group(s, e.group_id).messages.append(GroupMessage(id=e.id, author=e.author, text=e.text, at=e.at, ref=ref))
 
 

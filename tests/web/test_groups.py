@@ -176,3 +176,33 @@ def test_live_messages_reach_members_only_even_within_one_role(groups: Hall) -> 
         got_b = _updates(b, 0.5)
     assert got_a and got_a[0]["changed"]["groups"]["groups"][0]["messages"][-1]["text"] == "Chỉ tổ 1 được đọc"
     assert "Chỉ tổ 1" not in json.dumps(got_b, ensure_ascii=False)
+
+
+def test_a_message_points_at_an_annotation_shared_with_the_group(groups: Hall) -> None:
+    from pathlib import Path
+
+    pdf = Path(__file__).resolve().parents[2] / "appliance" / "demo" / "chuong-trinh-ky-hop.pdf"
+    doc = ok(groups.call("POST", "/api/documents", "secretary",
+                         files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")}, data={"item": "1"}))["document"]
+    shared = {"document": doc["id"], "page": 1, "kind": "highlight", "rects": [[72, 100, 300, 120]],
+              "text": "Con số này lệch với báo cáo quý III", "shared_with": "g1"}
+    ok(groups.call("PUT", "/api/annotations/note-shared-01", "d_a", json=shared))
+    ok(groups.call("PUT", "/api/annotations/note-private-1", "d_a", json={**shared, "shared_with": None}))
+    ref = {"doc": doc["id"], "page": 1, "note": "note-shared-01"}
+    posted = ok(groups.call("POST", "/api/groups/g1/messages", "d_a", json={"text": "Xem ghi chú chung", "ref": ref}))
+    assert posted["message"]["ref"] == ref
+    # Another member reads the message with its reference, and the annotation itself.
+    seen = ok(groups.call("GET", "/api/groups/g1/messages", "delegate"))["messages"][-1]
+    assert (seen["text"], seen["ref"]) == ("Xem ghi chú chung", ref)
+    notes = ok(groups.call("GET", f"/api/annotations?document={doc['id']}", "delegate"))["annotations"]
+    assert [(n["id"], n["text"]) for n in notes] == [("note-shared-01", "Con số này lệch với báo cáo quý III")]
+    # A private note, a note on another page, another group's message, an outsider: refused.
+    for who, gid, bad in (
+        ("d_a", "g1", {**ref, "note": "note-private-1"}),
+        ("d_a", "g1", {**ref, "page": 2}),
+        ("d_b", "g2", ref),
+    ):
+        assert code(groups.call("POST", f"/api/groups/{gid}/messages", who, json={"text": "x", "ref": bad})) == (404, "not_found")
+    assert code(groups.call("POST", "/api/groups/g1/messages", "d_b", json={"text": "x", "ref": ref})) == (403, "forbidden")
+    assert code(groups.call("POST", "/api/groups/g1/messages", "d_a", json={"text": "x", "ref": {**ref, "note": "a b"}})) == (400, "invalid")
+    assert ok(groups.call("GET", "/api/groups/g1/messages", "d_a"))["count"] == 1

@@ -13,7 +13,7 @@ from litestar import Request, get, post
 
 from appliance.core.errors import refuse
 from appliance.meeting.group_model import Group
-from appliance.meeting.group_rules import find_group
+from appliance.meeting.group_rules import NOTE_ID, find_group
 from appliance.meeting.group_views import (
     group_view,
     groups_section,
@@ -75,10 +75,30 @@ async def read_messages(request: Request[Any, Any, Any], group_id: str) -> dict[
 async def post_message(request: Request[Any, Any, Any], group_id: str, data: Any = None) -> dict[str, Any]:
     """Write in the group; a resend with the same Idempotency-Key is posted once."""
     body = body_dict(data)
+    _shared_note(request, group_id, body.get("ref"))
     outcome = await run(request, "post_group_message", {"group_id": group_id, "text": body.get("text"), "ref": body.get("ref")})
     group = find_group(request.app.state.appliance.state, group_id)
     found = next((m for m in group.messages if m.id == outcome.get("ref")), None)
     return {"message": message_view(found) if found else None, "position": outcome["position"]}
+
+
+def _shared_note(request: Request[Any, Any, Any], group_id: str, ref: Any) -> None:
+    """A message may point at an annotation only when it is shared with this group, on that page."""
+    if not isinstance(ref, dict) or not isinstance(ref.get("note"), str) or not NOTE_ID.match(ref["note"]):
+        return  # no annotation, or a malformed id the rule refuses as invalid
+    from appliance.web.doc_service import services
+
+    _visible(request, group_id, messages=True)  # outsiders learn nothing of the group's notes
+
+    note = services(request.app.state.appliance).notes.get(str(ref["note"]))
+    if (
+        note is None
+        or note.get("deleted")
+        or note.get("shared_with") != group_id
+        or note.get("document") != ref.get("doc")
+        or note.get("page") != ref.get("page", 1)
+    ):
+        raise refuse("not_found", "Không có ghi chú chung này trong nhóm.", "No such annotation shared with this group.")
 
 
 async def _group_command(request: Request[Any, Any, Any], kind: str, group_id: str, args: dict[str, Any]) -> dict[str, Any]:
