@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     build = box(sub.add_parser("build", help="seal a sitting's archive (reads the journal, writes nothing in it)"))
     build.add_argument("sitting"), build.add_argument("--out", type=Path, required=True, help="archive file")
     build.add_argument("--recipient", help="archive public key (hex or file); default PHS_ARCHIVE_PUBLIC_KEY")
+    queue = box(sub.add_parser("queue", help="seal a sitting's archive into the outbox for phs sync and USB export"))
+    queue.add_argument("sitting"), queue.add_argument("--recipient", help="archive public key (hex or file)")
     export = box(sub.add_parser("export", help="seal a sitting's archive onto a USB stick"))
     export.add_argument("sitting"), export.add_argument("--to", type=Path, required=True, help="the stick's directory")
     export.add_argument("--recipient", help="archive public key (hex or file)")
@@ -100,6 +102,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         (args.out / "minutes.pdf").write_bytes(pdf)
         (args.out / "minutes.docx").write_bytes(docx)
         _say({"pdf": str(args.out / "minutes.pdf"), "docx": str(args.out / "minutes.docx"), "position": position})
+        return 0
+    if args.action == "queue":  # e.g. minutes finalised before the archive key was configured
+        from appliance.archive.after_sitting import seal_for_upstream
+
+        _say(seal_for_upstream(data, keyring, args.sitting, envelope.load_public(args.recipient or settings.archive_public_key)))
         return 0
     if args.action in ("build", "export"):
         from appliance.archive.after_sitting import seal_for_upstream

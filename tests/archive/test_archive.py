@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tarfile
@@ -130,3 +131,16 @@ def test_usb_export_and_receipt_round_trip(finalised: Finalised, tmp_path: Path)
     book = replay(read_rows(data / "journal", ring.existing_key)).state.minutes[finalised.sitting]
     assert [r.target for r in book.receipts] == ["usb"]
     assert book.receipts[0].manifest_sha256 == envelope.read_header(archive)["manifest_sha256"]
+
+
+def test_queue_seals_into_the_outbox_with_its_checksum(finalised: Finalised, tmp_path: Path) -> None:
+    data, keys = tmp_path / "data", tmp_path / "keys"
+    shutil.copytree(finalised.data, data)
+    shutil.copytree(finalised.keys, keys)
+    assert archive_main(["queue", finalised.sitting, "--recipient", finalised.archive_public,
+                         "--data", str(data), "--keys", str(keys)]) == 0
+    (queued,) = (data / "archive" / "outbox").glob("*.phsa")
+    manifest = envelope.read_header(queued)["manifest_sha256"]
+    assert queued.name == f"{finalised.sitting}-{manifest[:16]}.phsa"
+    sidecar = queued.with_name(queued.name + ".sha256").read_text().strip()
+    assert sidecar == hashlib.sha256(queued.read_bytes()).hexdigest()
