@@ -23,7 +23,16 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import (
-    HALL, REPO, TABLET, TABLET_PORTRAIT, Server, free_port, launch_server, pair_page, pair_secretary, stop_server,
+    HALL,
+    REPO,
+    TABLET,
+    TABLET_PORTRAIT,
+    Server,
+    free_port,
+    launch_server,
+    pair_page,
+    pair_secretary,
+    stop_server,
 )
 
 pytestmark = pytest.mark.e2e
