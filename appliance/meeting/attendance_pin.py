@@ -118,8 +118,10 @@ def _pin_set(s: SessionState, e: PinSet) -> None:
 
 @section_builder("check_in_rules")
 def rules_section(state: SessionState, actor: Actor) -> dict[str, Any]:
-    """Whether a PIN is needed, and (for the viewer) whether theirs is set — never a digest."""
+    """Whether a PIN is needed, how many are set (for the secretary) — never a digest — and
+    whether the public display is on."""
     return {
         "pin_required": state.attendance_rules.pin_required,
+        "public_display": state.hall_options.public_display,
         "pins_set": len(state.attendance_rules.pins) if actor.can("participant.manage") else None,
     }

@@ -29,7 +29,7 @@ MAX_SEATS = 5000
 SEAT_GAP = 1.25  # plan units between neighbours in a row
 ROW_GAP = 1.6  # between rows
 AISLE = 1.6  # between blocks
-SECTION_GAP = 2.4  # between sections (the presidium and the first row)
+SECTION_GAP = 1.9  # between sections (the presidium and the first row)
 ARC_SPAN = math.radians(120)
 PRESIDING_ROLES = ("chair", "vice_chair")
 

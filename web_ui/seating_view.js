@@ -1,0 +1,78 @@
+// The hall display's seating view (display.html?view=seating, the view `phs devices`
+// assigns to an output): the plan with who is present, speaking and waiting, live. After
+// a PUBLIC poll closes, each seat takes the colour of its delegate's answer; a secret
+// poll's result carries no per-delegate answers, so it can never colour a seat.
+import { $, answerLabel, el, fill, isDelegateRole, lastClosedPoll } from "./app.js";
+import { t } from "./i18n.js";
+import { onLiveState, planBox, seatedBy, shortName } from "./seating_common.js";
+import "./seating_i18n.js";
+
+const VIEW = new URLSearchParams(location.search).get("view");
+
+/** The closed public poll whose answers colour the seats, if any (the one shown on the hall view). */
+export function colouringPoll(state) {
+  const poll = lastClosedPoll(state);
+  if (!poll || poll.method !== "public" || poll.annulled) return null;
+  const perDelegate = poll.result?.per_delegate;
+  if (!Array.isArray(perDelegate)) return null;
+  const cur = state.sitting?.current_item;
+  if (poll.item != null && poll.item !== cur) return null;
+  return poll;
+}
+
+/** Each seat's state: speaking, waiting, present, absent, or empty; plus a vote. */
+export function seatStates(state) {
+  const present = new Set(state.attendance?.present_ids || []);
+  const speaking = new Set((state.floor?.speaking || []).map((s) => s.participant_id));
+  const waiting = new Set((state.floor?.queue || []).map((q) => q.participant_id));
+  const poll = colouringPoll(state);
+  const votes = new Map((poll?.result?.per_delegate || []).map((v) => [v.participant_id, v.answer]));
+  const out = new Map();
+  for (const [seat, p] of seatedBy(state)) {
+    const status = speaking.has(p.id) ? "speaking" : waiting.has(p.id) ? "waiting" : present.has(p.id) ? "present" : "absent";
+    out.set(seat, { p, status: isDelegateRole(p.role) || status !== "absent" ? status : "guest", vote: poll ? votes.get(p.id) || "not_voted" : null });
+  }
+  return { seats: out, poll };
+}
+
+function render(state) {
+  const main = $("#seating-view");
+  if (!main) return;
+  const seating = state.seating || { seats: [] };
+  const { seats, poll } = seatStates(state);
+  const a = state.attendance || {};
+  const legend = ["present", "absent", "speaking", "waiting", "empty"].map((k) =>
+    el("span", { class: "seat-legend-item" }, el("span", { class: `seat-swatch seat-state-${k}` }), t(`seat_legend_${k}`)));
+  const answers = poll ? [...(poll.answers || []), "not_voted"] : [];
+  fill(main,
+    el("div", { class: "seat-view-head" },
+      el("h1", { text: t("seat_plan") }),
+      el("div", { class: `seat-quorum ${a.quorum ? "seat-quorum-ok" : "seat-quorum-no"}`, "data-testid": "seat-view-quorum",
+        text: `${a.present ?? 0}/${a.total ?? 0} · ${a.quorum ? t("quorum_ok") : t("quorum_no")}` })),
+    seating.seats?.length
+      ? planBox(seating, (seat) => {
+          const info = seats.get(seat.n);
+          const cls = info ? (info.vote ? `seat-vote-${info.vote}` : `seat-state-${info.status}`) : "seat-state-empty";
+          return el("div", { class: `seat seat-${seat.kind} ${cls}`, "data-testid": `view-seat-${seat.n}`,
+            "data-state": info ? info.status : "empty", "data-vote": info?.vote || "" },
+            el("span", { class: "seat-n", text: String(seat.n) }),
+            info ? el("span", { class: "seat-name", text: shortName(info.p.name) }) : null);
+        }, { "data-testid": "seat-view-plan" })
+      : el("p", { class: "muted", text: t("seat_empty_plan") }),
+    el("div", { class: "seat-legend" },
+      poll
+        ? [el("span", { class: "seat-legend-title", text: t("seat_votes_of", { q: poll.question }) }),
+           ...answers.map((k) => el("span", { class: "seat-legend-item" }, el("span", { class: `seat-swatch seat-vote-${k}` }), answerLabel(state, k)))]
+        : legend));
+}
+
+if (VIEW === "seating") {
+  document.body.classList.add("display-seating");
+  const main = el("main", { id: "seating-view", class: "seating-view", "data-testid": "seating-view" });
+  const existing = document.querySelector(".display-main");
+  if (existing) existing.hidden = true;
+  (existing?.parentNode || document.body).insertBefore(main, existing || null);
+  if (!document.querySelector('link[href="/ui/seating.css"]'))
+    document.head.append(el("link", { rel: "stylesheet", href: "/ui/seating.css" }));
+  onLiveState((state) => render(state));
+}
