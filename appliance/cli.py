@@ -30,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _server_opts(sub.add_parser("serve", help="run the web server (the single writer)"))
     _server_opts(sub.add_parser("up", help="write the supervisord configuration and run every program"))
-    _common(sub.add_parser("devices", help="run the hardware program (udev, conference system)"))
+    devices = sub.add_parser("devices", help="run the hardware program (udev, conference system, display kiosks)")
+    _common(devices)
+    devices.add_argument("--seats", type=int, default=0, help="delegate units of the simulated conference system")
     sync = sub.add_parser("sync", help="run the upstream sync program (docs/ARCHIVE.md)")
     _common(sync)
     sync.add_argument("--once", action="store_true", help="one sync round, then exit (1 when it failed)")
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "devices":
         from appliance.devices.program import main as devices_main
 
-        return devices_main(_passthrough(args))
+        return devices_main(_passthrough(args) + ["--seats", str(args.seats)])
     if args.command == "sync":
         from appliance.sync.program import main as sync_main
 

@@ -66,7 +66,8 @@ def standard_programs(
         serve.append("--demo")
     return [
         Program("web", phs_command(*serve), startsecs=3, stopwaitsecs=15),
-        Program("devices", phs_command("devices", "--data", str(data_dir))),
+        # The demo's 30 delegates get simulated units that follow the floor (technician screen).
+        Program("devices", phs_command("devices", "--data", str(data_dir), *(["--seats", "30"] if demo else []))),
         Program("sync", phs_command("sync", "--data", str(data_dir))),
     ]
 

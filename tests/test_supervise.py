@@ -58,7 +58,7 @@ def test_write_config_runs_web_devices_and_sync_through_phs(data_dir: Path, tmp_
     assert shlex.split(parser["program:web"]["command"]) == phs + [
         "serve", "--data", str(data_dir), "--keys", str(keys), "--host", "0.0.0.0", "--port", "8443", "--demo",
     ]
-    assert shlex.split(parser["program:devices"]["command"]) == phs + ["devices", "--data", str(data_dir)]
+    assert shlex.split(parser["program:devices"]["command"]) == phs + ["devices", "--data", str(data_dir), "--seats", "30"]
     assert shlex.split(parser["program:sync"]["command"]) == phs + ["sync", "--data", str(data_dir)]
     for name in programs:
         section = parser[name]
