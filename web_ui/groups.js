@@ -165,6 +165,17 @@ function renderConclusions(g, me) {
   fill(panel.conclusions, parts);
 }
 
+/** The group's own documents (access "group:<id>": only members receive them). */
+function groupDocs(g) {
+  const docs = Object.values(latest?.state?.documents || {}).filter((d) => d.access === `group:${g.id}`);
+  return el("div", { class: "group-docs", "data-testid": "group-docs" },
+    docs.length
+      ? el("ul", { class: "group-comments" }, docs.map((d) => el("li", {},
+          el("button", { type: "button", class: "group-ref", text: `▸ ${d.title} · ${t("group_doc_pages", { n: d.pages })}`,
+            onclick: () => hooks.openPage(d.id, 1) }))))
+      : el("p", { class: "muted", text: t("group_docs_none") }));
+}
+
 function renderPanel() {
   const host = document.querySelector("#group-panel-host");
   const g = (latest?.state?.groups?.groups || []).find((x) => x.id === openId && x.member);
@@ -191,7 +202,7 @@ function renderPanel() {
     el("div", { class: "group-head-right" },
       el("span", { class: `group-status group-${st.key}`, text: st.text }), countdown(g),
       el("button", { type: "button", class: "btn", "aria-label": t("group_close_panel"), text: "✕", onclick: () => { openId = null; renderPanel(); } })));
-  fill(panel.tabs, ["chat", "notes", "conclusions"].map((name) =>
+  fill(panel.tabs, ["chat", "notes", "docs", "conclusions"].map((name) =>
     el("button", { type: "button", role: "tab", class: `group-tab${tab === name ? " active" : ""}`, "aria-selected": String(tab === name),
       text: name === "chat" ? `${t("group_tab_chat")} (${g.message_count ?? 0})` : t(`group_tab_${name}`),
       onclick: () => { tab = name; renderPanel(); } })));
@@ -218,6 +229,8 @@ function renderPanel() {
   } else if (tab === "notes") {
     renderNotes(g, me);
     if (panel.body.firstChild !== panel.notes) fill(panel.body, panel.notes);
+  } else if (tab === "docs") {
+    fill(panel.body, groupDocs(g));
   } else {
     renderConclusions(g, me);
     if (panel.body.firstChild !== panel.conclusions) fill(panel.body, panel.conclusions);

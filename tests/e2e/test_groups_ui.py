@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DELEGATES, HALL, TABLET, TABLET_PORTRAIT, Server, pair_page
+from tests.e2e.conftest import DELEGATES, HALL, REPO, TABLET, TABLET_PORTRAIT, Server, pair_page
 
 pytestmark = pytest.mark.e2e
 
@@ -87,6 +87,18 @@ def test_two_members_talk_live_and_an_outsider_sees_nothing(browser: Any, server
             assert status == 403
         expect(c.get_by_test_id("group-messages")).to_contain_text("Chưa có ý kiến nào")
         shots(c, "group-outsider")
+
+        # A document for group 1 only: its members find it under the group's documents; group 2 sees none.
+        pdf = REPO / "appliance" / "demo" / "chuong-trinh-ky-hop.pdf"
+        up = server.secretary.post("/api/documents", files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")},
+                                   data={"item": "1", "access": f"group:{g1}"})
+        assert up.status_code == 200, up.text
+        title = up.json()["document"]["title"]
+        b.get_by_role("tab", name="Tài liệu nhóm").click()
+        expect(b.get_by_test_id("group-docs")).to_contain_text(title)
+        c.get_by_role("tab", name="Tài liệu nhóm").click()
+        expect(c.get_by_test_id("group-docs")).to_have_text("Nhóm chưa có tài liệu riêng.")
+        shots(b, "group-documents-portrait")
 
         # The convener reports; the chair reads it beside the other group's and presents it.
         a.get_by_role("tab", name="Kết luận").click()
