@@ -195,7 +195,7 @@ class Appliance:
         """Judge, persist, publish; a retried ``client_id`` gets the first outcome."""
         if client_id:
             key = (device, client_id[:100])
-            fingerprint = _fingerprint(command)
+            fingerprint = _fingerprint(command, secret=self._secret_vote(command))
             if key in self._outcomes:
                 first = self._outcomes[key]
                 if isinstance(first, PhsError):
@@ -258,7 +258,7 @@ class Appliance:
         }
         if client_id:
             record["client"] = client_id
-            record["fp"] = _fingerprint(command)
+            record["fp"] = _fingerprint(command, secret=marker is not None or self._secret_vote(command))
         if marker is not None:
             record["box"] = marker  # cleared from the box once durable: see docs/SECRET_BALLOTS.md
         if command.type in _PROBED:
@@ -286,6 +286,13 @@ class Appliance:
             await asyncio.to_thread(self._snapshot)
         refs = _refs(events)
         return {"ok": True, "position": position, "changed": True, "ref": refs[0] if refs else None, "refs": refs, "fp": record.get("fp")}
+
+    def _secret_vote(self, command: Command) -> bool:
+        """A ballot in a secret poll: its request fingerprint must not be a hash of the choice."""
+        if command.type != "vote":
+            return False
+        poll = self.state.polls.get(str(command.args.get("poll_id")))
+        return poll is not None and poll.spec.get("method") == "secret"
 
     # -- devices and pairing ------------------------------------------------------
     def authenticate(self, token: str | None) -> tuple[str, Actor]:
@@ -434,13 +441,21 @@ def _refs(events: list[Event]) -> list[str]:
     return out
 
 
-def _fingerprint(command: Command) -> str:
-    """What a request asked for, so a reused Idempotency-Key cannot stand for another request."""
-    args = {k: v for k, v in command.args.items() if k not in _GENERATED}
+def _fingerprint(command: Command, *, secret: bool = False) -> str:
+    """What a request asked for, so a reused Idempotency-Key cannot stand for another request.
+
+    The fingerprint is kept in the journal record. For a secret ballot it leaves the choice
+    out: with only a few possible answers, anyone with the key could hash each one and read
+    the voter's choice off the record (docs/SECRET_BALLOTS.md). A reused key with another
+    answer then gets the first outcome instead of ``conflict`` — the first ballot stands.
+    """
+    args = {k: v for k, v in command.args.items() if k not in _GENERATED and not (secret and k in _CHOICE)}
     body = json.dumps([command.type, args], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
+# What a ballot chose: never fingerprinted for a secret poll.
+_CHOICE = {"answer", "answers"}
 # Ids and secrets the server generates per request; a retry brings different ones.
 _GENERATED = {"poll_id", "ids", "id", "device_id", "token_digest", "record", "pin", "salt"}
 # Registry commands are rare and carry caller-shaped data: their events are tried on a

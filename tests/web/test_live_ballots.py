@@ -49,6 +49,10 @@ async def test_live_ballots_count_once_and_follow_the_same_rules(tmp_path: Path)
             assert sorted(a["code"] for a in acks if a["id"] != "tap-1") == ["already_voted"] * 10
             # The acknowledgement of a secret ballot carries no choice.
             assert set(same[0]) == {"type", "id", "ok", "position"}
+            # The same id with another answer gets the first outcome: in a secret poll the
+            # request's fingerprint leaves the choice out, so nothing on disk hashes it.
+            await ws2.send(json.dumps({"type": "vote", "id": "tap-1", "poll_id": pid, "answer": "against"}))
+            assert [(a["ok"], a["position"]) for a in await _acks(ws2, 1)] == [(True, same[0]["position"])]
             # Delegate 6 did not check in; a ballot without an id is malformed.
             await ws6.send(json.dumps({"type": "vote", "id": "x", "poll_id": pid, "answer": "for"}))
             await ws6.send(json.dumps({"type": "vote", "poll_id": pid, "answer": "for"}))

@@ -10,6 +10,7 @@ equally for everyone). docs/SECRET_BALLOTS.md has the threat model.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import json
 from pathlib import Path
@@ -149,6 +150,13 @@ async def test_secret_ballot_leaves_no_link_anywhere(tmp_path: Path) -> None:
     ballot_records = [r for r in records if any(e.get("type") == "ballot_cast" for e in r.get("events", []))]
     assert len(ballot_records) == 8
     assert all(e.get("choice") is None for r in ballot_records for e in r["events"])
+    # A ballot sent with an idempotency id keeps a fingerprint of the request; an insider
+    # hashes every possible answer, so that fingerprint must not depend on the choice.
+    hashed = {hashlib.sha256(json.dumps(["vote", args], sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+              for code in CODES for args in ({"answer": code, "answers": None}, {"poll_id": poll, "answer": code, "answers": None})}
+    fingerprints = [r["fp"] for r in ballot_records if "fp" in r]
+    assert len(fingerprints) == 4 and not hashed & set(fingerprints)
+    assert len(set(fingerprints)) == 1  # the same for every choice
     markers = {r.get("box") for r in ballot_records}
     assert all(m and m not in json.dumps(slots) for m in markers)
     assert not any(c in line for line in logs for c in CODES)
