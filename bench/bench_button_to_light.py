@@ -7,7 +7,10 @@ Measures on the simulated line (the pseudo-terminal's master side):
   that closes the unit's relay.
 Target: p99 < 100 ms for both. Prints a table and one JSON line {"bench": "button_to_light", ...}.
 
-    .venv/bin/python bench/bench_button_to_light.py [--units 250] [--rounds 40]
+    .venv/bin/python bench/bench_button_to_light.py [--units 250] [--rounds 40] [--baseline-units 5]
+
+The baseline is the same measurement on a short line (5 units) in the same process: the
+ratio says what 245 more units on the line cost.
 """
 
 from __future__ import annotations
@@ -108,11 +111,25 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--units", type=int, default=250)
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--baseline-units", type=int, default=5, help="a short line measured first, same process")
     args = parser.parse_args()
+    base = asyncio.run(main(args.baseline_units, args.rounds))
     result = asyncio.run(main(args.units, args.rounds))
+    result["baseline"] = {k: base[k] for k in ("units", "poll_round_ms", "button_to_light_ms", "grant_to_relay_ms")}
+    for key in ("button_to_light_ms", "grant_to_relay_ms"):
+        b, r = base[key], result[key]
+        assert isinstance(b, dict) and isinstance(r, dict)
+        result[key.replace("_ms", "_p99_ratio")] = round(r["p99"] / b["p99"], 2) if b["p99"] else None
+    print(f"baseline: {args.baseline_units} units, one poll round {base['poll_round_ms']} ms")
+    for key in ("button_to_light_ms", "grant_to_relay_ms"):
+        v = base[key]
+        assert isinstance(v, dict)
+        print(f"{key:20s} p50 {v['p50']:6.1f}  p99 {v['p99']:6.1f}  max {v['max']:6.1f}")
     print(f"units {result['units']}, line {result['baud']} baud, one poll round {result['poll_round_ms']} ms")
     for key in ("button_to_light_ms", "grant_to_relay_ms"):
         v = result[key]
         assert isinstance(v, dict)
-        print(f"{key:20s} p50 {v['p50']:6.1f}  p99 {v['p99']:6.1f}  max {v['max']:6.1f}  (target p99 < 100 ms)")
+        ratio = result[key.replace("_ms", "_p99_ratio")]
+        print(f"{key:20s} p50 {v['p50']:6.1f}  p99 {v['p99']:6.1f}  max {v['max']:6.1f}  (target p99 < 100 ms; "
+              f"p99 ratio to {args.baseline_units} units: {ratio})")
     print(json.dumps(result, ensure_ascii=False))
