@@ -1,7 +1,7 @@
 // The fetch wrapper: JSON in and out, an Idempotency-Key on every POST (kept across a
 // network retry, so a resend after a Wi-Fi drop is answered with the first outcome),
 // and the server's bilingual error JSON turned into an ApiError.
-import { proofFor, wipeDevice } from "./device_key.js";
+import { hasDeviceKey, proofFor, wipeDevice } from "./device_key.js";
 import { getLang, t } from "./i18n.js";
 
 export class ApiError extends Error {
@@ -98,4 +98,12 @@ export async function api(method, path, body = undefined, key = undefined) {
 }
 
 export const get = (path) => api("GET", path);
+
+// Page images, downloads and the offline store cannot sign their requests: they ride on a
+// short-lived session cookie that signed requests renew. Renew it while the page is open.
+setInterval(() => {
+  hasDeviceKey()
+    .then((keyed) => keyed && api("GET", "/api/pairing/session"))
+    .catch(() => {});
+}, 4 * 60 * 1000);
 export const post = (path, body) => api("POST", path, body);

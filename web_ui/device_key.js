@@ -71,6 +71,11 @@ async function currentKey() {
   return cached;
 }
 
+/** Whether this tablet holds a device key. */
+export async function hasDeviceKey() {
+  return Boolean(await currentKey());
+}
+
 /** The proof for one request: "<ms>.<signature>", or null when this tablet has no key. */
 export async function proofFor(method, path, ms) {
   const pair = await currentKey();

@@ -70,6 +70,8 @@ def plain_http_gate(app: Any) -> Any:
     """ASGI middleware: over plain HTTP from the network, answer only the start page set."""
 
     async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            send = _with_session_cookie(scope, send)
         if scope["type"] not in ("http", "websocket") or scope.get("scheme") in ("https", "wss"):
             await app(scope, receive, send)
             return
@@ -109,3 +111,23 @@ def plain_http_gate(app: Any) -> Any:
         await send({"type": "http.response.body", "body": b""})
 
     return middleware
+
+
+def _with_session_cookie(scope: dict[str, Any], send: Any) -> Any:
+    """Add the device session cookie a signed request earned (web/trust.py) to the response."""
+    from appliance.web.trust import SET_COOKIE_STATE
+
+    async def sending(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            cookie = (scope.get("state") or {}).get(SET_COOKIE_STATE)
+            if cookie:
+                message = {
+                    **message,
+                    "headers": [
+                        *message.get("headers", []),
+                        (b"set-cookie", cookie.encode("latin-1")),
+                    ],
+                }
+        await send(message)
+
+    return sending

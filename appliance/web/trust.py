@@ -36,6 +36,13 @@ BOX_KEY = "*"
 # A tablet guessing its delegate's vote PIN: 5 wrong a quarter hour locks that device.
 VOTE_PIN = (5, 900.0, 900.0)
 SEEN_PROOFS = 4096
+# A signed request earns an HttpOnly session cookie for the requests a browser cannot sign
+# (page images, downloads, the offline store's fetches). A copied pair of cookies thus
+# works for at most SESSION_TTL_S; after that every request needs the key again.
+SESSION_COOKIE = "phs_device_session"
+SESSION_TTL_S = 30 * 60
+SESSION_REFRESH_S = 5 * 60  # a cookie older than this is replaced on the next signed request
+SET_COOKIE_STATE = "phs_set_cookie"
 REVOKED_CLOSE_CODE = 4401  # the client wipes its caches and returns to the pairing page
 REVOKED_MESSAGE = '{"type": "revoked", "wipe": true, "code": "device_revoked"}'
 
@@ -117,6 +124,14 @@ class DeviceTrust:
                 else str(scope.get("path", ""))
             )
             now_ms = int(self.appliance.clock.now().wall * 1000)
+            if not proof and self._session_ok(
+                connection.cookies.get(SESSION_COOKIE), device, now_ms
+            ):
+                # An <img>, a download or the service worker cannot sign: the short-lived
+                # session cookie a signed request earned stands in for the proof.
+                self.last_seen[device] = now_ms / 1000
+                self.last_address[device] = address
+                return
             problem = check_proof(key, proof, method, path, now_ms)
             if problem is None and proof is not None:
                 sig = proof.partition(".")[2]
@@ -138,6 +153,7 @@ class DeviceTrust:
                     },
                 )
                 raise refuse("device_proof_invalid", now_ms=now_ms)
+            self._maybe_mint(connection, device, now_ms)
         self.last_seen[device] = self.appliance.clock.now().wall
         self.last_address[device] = address
 
@@ -145,6 +161,34 @@ class DeviceTrust:
         """Whether the device's credential was revoked."""
         found = self.appliance.state.devices.get(device)
         return bool(found and found.revoked)
+
+    def _session_value(self, device: str, expires_ms: int) -> str:
+        mac = hmac.new(self.appliance.mac, f"session|{device}|{expires_ms}".encode(), "sha256")
+        return f"{device}.{expires_ms}.{mac.hexdigest()[:40]}"
+
+    def _session_ok(self, value: str | None, device: str, now_ms: int) -> bool:
+        if not value or value.count(".") != 2:
+            return False
+        who, expires, _ = value.split(".")
+        if who != device or not expires.isdigit() or int(expires) <= now_ms:
+            return False
+        return hmac.compare_digest(value, self._session_value(device, int(expires)))
+
+    def _maybe_mint(
+        self, connection: ASGIConnection[Any, Any, Any, Any], device: str, now_ms: int
+    ) -> None:
+        """After a signed request: a fresh session cookie when the one held is missing or aging."""
+        if str(connection.scope["type"]) == "websocket":
+            return  # no response headers to carry it
+        held = connection.cookies.get(SESSION_COOKIE)
+        if held and self._session_ok(
+            held, device, now_ms + (SESSION_TTL_S - SESSION_REFRESH_S) * 1000
+        ):
+            return
+        value = self._session_value(device, now_ms + SESSION_TTL_S * 1000)
+        secure = "; Secure" if connection.scope.get("scheme") == "https" else ""
+        cookie = f"{SESSION_COOKIE}={value}; HttpOnly; Max-Age={SESSION_TTL_S}; Path=/; SameSite=Strict{secure}"
+        connection.scope.setdefault("state", {})[SET_COOKIE_STATE] = cookie
 
     def seen(self, device: str) -> None:
         """A live-channel message counts as contact too."""

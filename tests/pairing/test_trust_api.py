@@ -413,13 +413,18 @@ def test_vote_needs_the_delegates_pin_when_the_body_asks_it(box: Box) -> None:
 
     refused = box.call("POST", f"/api/polls/{poll}/ballots", "d2", json={"answer": "for"})
     assert (refused.status_code, refused.json()["code"]) == (403, "pin_required")
-    with box.client.websocket_connect("/api/live", headers={"Authorization": f"Bearer {box.tokens['d2']}"}) as ws:
+    with box.client.websocket_connect(
+        "/api/live", headers={"Authorization": f"Bearer {box.tokens['d2']}"}
+    ) as ws:
         assert ws.receive_json()["type"] == "snapshot"
         ws.send_json({"type": "vote", "id": "b-1", "poll_id": poll, "answer": "for"})
         ack = ws.receive_json()
         while ack.get("type") != "ack":
             ack = ws.receive_json()
-        assert (ack["ok"], ack["code"]) == (False, "pin_required")  # the live channel asks the PIN too
+        assert (ack["ok"], ack["code"]) == (
+            False,
+            "pin_required",
+        )  # the live channel asks the PIN too
     status = box.call("GET", "/api/pairing/vote-pin", "d2").json()
     assert status == {"required": True, "open": [poll], "unlocked": []}
     wrong = box.call("POST", "/api/pairing/vote-pin", "d2", json={"poll_id": poll, "pin": "1357"})
@@ -469,3 +474,35 @@ def test_five_wrong_vote_pins_lock_the_tablet(box: Box, caplog: pytest.LogCaptur
     assert right.json()["code"] == "locked_out"  # even the right PIN waits out the lock
     assert [r.getMessage() for r in caplog.records] == ["vote PIN locked for a device"]
     assert "2468" not in caplog.text
+
+
+def test_signed_request_earns_a_short_session_for_page_images(box: Box) -> None:
+    tablet = Tablet()
+    r = box.call(
+        "POST", "/api/pair", json={"code": box.code_for("d2"), "device_key": tablet.public}
+    )
+    token, device = r.json()["token"], r.json()["device_id"]
+    auth = {"Authorization": f"Bearer {token}"}
+    ms = int(box.clock.wall * 1000)
+    signed = box.call(
+        "GET",
+        "/api/pairing/session",
+        headers={**auth, "X-PHS-Proof": tablet.proof("GET", "/api/pairing/session", ms)},
+    )
+    cookie = signed.headers["set-cookie"]
+    value = cookie.split(";")[0].split("=", 1)[1]
+    assert cookie == f"phs_device_session={value}; HttpOnly; Max-Age=1800; Path=/; SameSite=Strict"
+    assert value.startswith(f"{device}.{ms + 1_800_000}.")
+    # An <img> sends the cookies but cannot sign: the session stands in for the proof.
+    img = box.call("GET", "/api/me", headers={**auth, "Cookie": f"phs_device_session={value}"})
+    assert img.status_code == 200
+    forged = value[:-1] + ("0" if value[-1] != "0" else "1")
+    assert (
+        box.call(
+            "GET", "/api/me", headers={**auth, "Cookie": f"phs_device_session={forged}"}
+        ).status_code
+        == 401
+    )
+    box.clock.advance(1801)  # a copied pair of cookies dies with the session
+    late = box.call("GET", "/api/me", headers={**auth, "Cookie": f"phs_device_session={value}"})
+    assert (late.status_code, late.json()["code"]) == (401, "device_proof_invalid")

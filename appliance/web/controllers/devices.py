@@ -160,6 +160,12 @@ async def tls_info(request: Request[Any, Any, Any]) -> dict[str, Any]:
     }
 
 
+@get("/api/pairing/session", opt={"permission": "view"})
+async def device_session(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """A signed keep-alive: a keyed tablet renews the cookie its page images ride on."""
+    return {"ok": True, "device": device_of(request)}
+
+
 @get("/api/pairing/vote-pin", opt={"permission": "poll.vote"})
 async def vote_pin_status(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Whether this tablet must give the PIN before voting, and for which open polls it has."""
@@ -193,6 +199,7 @@ ROUTES = [
     seat_cards,
     ca_certificate,
     tls_info,
+    device_session,
     vote_pin_status,
     vote_pin_unlock,
     vote_pin_rule,
