@@ -130,10 +130,10 @@ def test_technician_sees_the_keyed_tablet_and_revokes_it(
     revoke.click()
     assert revoke.inner_text() == "Nhấn lần nữa để thu hồi"
     revoke.click()
-    tablet.wait_for_url("**/ui/index.html", timeout=3000)  # the live channel told it at once
+    tablet.wait_for_url("**/ui/index.html", timeout=5000)  # the live channel told it at once
     tablet.wait_for_function(
         "async () => !(await indexedDB.databases()).some((d) => d.name === 'phs-device')",
-        timeout=2000,
+        timeout=5000,
     )
     assert tablet.evaluate("async () => (await fetch('/api/me')).status") == 401
     tech.wait_for_function(
