@@ -3,10 +3,10 @@ register. Add a line here for a new module (groups, poll series, ...)."""
 
 from __future__ import annotations
 
-import appliance.meeting.device_trust  # noqa: F401
-import appliance.meeting.floor  # noqa: F401
 import appliance.meeting.attendance_pin  # noqa: F401
 import appliance.meeting.custom_roles  # noqa: F401
+import appliance.meeting.device_trust  # noqa: F401
+import appliance.meeting.floor  # noqa: F401
 import appliance.meeting.groups  # noqa: F401
 import appliance.meeting.minutes  # noqa: F401
 import appliance.meeting.poll_commands  # noqa: F401

@@ -20,6 +20,7 @@ from appliance import __version__
 from appliance.core.errors import PhsError
 from appliance.core.settings import Settings
 from appliance.web.auth import PUBLIC, permission_guard
+from appliance.web.controllers import checkin as checkin_routes
 from appliance.web.controllers import devices as device_routes
 from appliance.web.controllers import (
     documents,
@@ -34,7 +35,6 @@ from appliance.web.controllers import (
 from appliance.web.controllers import floor as floor_routes
 from appliance.web.controllers import hardware as hardware_routes
 from appliance.web.controllers import minutes as minutes_routes
-from appliance.web.controllers import checkin as checkin_routes
 from appliance.web.controllers import public as public_routes
 from appliance.web.controllers import seating as seating_routes
 from appliance.web.demo import announce
