@@ -237,6 +237,8 @@ async def test_device_key_still_required_after_a_restart(tmp_path: Path) -> None
             }
             ok = await c.get("/api/me", headers=signed)
             assert (ok.status_code, ok.json()["participant"]["name"]) == (200, "Trần Thị Bình")
+            assert "phs_device_session" in c.cookies  # what page images ride on (30 minutes)
+            c.cookies.clear()  # another machine with only the credential
             copied = await c.get("/api/me", headers=auth)
             assert (copied.status_code, copied.json()["code"]) == (401, "device_proof_invalid")
         log = driver.server.stderr_path.read_text(encoding="utf-8")
