@@ -1,7 +1,8 @@
 // Poll progress and result cards, shared by the chair, the delegates and the hall display.
 // Numbers are shown exactly as the server computed them; nothing is recomputed here
 // except bar widths, which come from the server's own shares.
-import { answerLabel, bodyTotal, el, personName } from "./app.js";
+import { get } from "./api.js";
+import { answerLabel, bodyTotal, el, fill, personName } from "./app.js";
 import { formatShare, t } from "./i18n.js";
 import { countdown } from "./polls_common.js";
 
@@ -136,15 +137,45 @@ export function resultCard(state, poll, opts = {}) {
       result.invalid != null ? el("span", { "data-testid": "invalid", text: t("poll_invalid_count", { n: result.invalid }) }) : null,
       result.quorum_at_close === false && !partial ? el("span", { text: t("quorum_lost_note") }) : null),
   );
-  if (opts.perDelegate && Array.isArray(result.per_delegate) && result.per_delegate.length) {
-    const list = el("ul", { class: "per-delegate" });
-    for (const row of result.per_delegate) {
-      const ans = typeof row.answer === "string" ? answerLabel(state, row.answer) : JSON.stringify(row.answer);
-      list.append(el("li", {}, el("span", { text: personName(state, row.participant_id) }), el("span", { text: ans })));
-    }
-    card.append(el("details", { class: "per-delegate-box" }, el("summary", { text: t("per_delegate") }), list));
+  if (opts.perDelegate && !partial && poll.method === "public" && poll.source !== "paper" && result.turnout > 0) {
+    card.append(perDelegateBox(state, poll));
   }
   return card;
+}
+
+// The live channel leaves per-delegate lists out (500 names to every tablet at each close);
+// a closed result never changes, so each list is fetched once, when someone opens it.
+const perDelegateRows = new Map(); // poll id -> rows
+const perDelegateOpen = new Set(); // poll ids whose list is open (re-renders keep it open)
+
+function perDelegateBox(state, poll) {
+  const list = el("ul", { class: "per-delegate", "data-testid": "per-delegate" });
+  const show = (rows) => fill(list, rows.map((row) => {
+    const ans = typeof row.answer === "string"
+      ? answerLabel(state, row.answer)
+      : Object.entries(row.answer || {}).map(([name, a]) => `${name}: ${answerLabel(state, a)}`).join("; ");
+    return el("li", {}, el("span", { text: personName(state, row.participant_id) }), el("span", { text: ans }));
+  }));
+  const known = poll.result.per_delegate || perDelegateRows.get(poll.id);
+  if (known) show(known);
+  const box = el("details", { class: "per-delegate-box", open: perDelegateOpen.has(poll.id) },
+    el("summary", { text: t("per_delegate") }), list);
+  const load = () => {
+    if (perDelegateRows.has(poll.id) || poll.result.per_delegate) return;
+    get(`/api/polls/${encodeURIComponent(poll.id)}`).then((body) => {
+      const rows = body?.poll?.result?.per_delegate || [];
+      perDelegateRows.set(poll.id, rows);
+      show(rows);
+    }).catch(() => {});
+  };
+  box.addEventListener("toggle", () => {
+    if (box.open) {
+      perDelegateOpen.add(poll.id);
+      load();
+    } else perDelegateOpen.delete(poll.id);
+  });
+  if (box.open) load();
+  return box;
 }
 
 /** Partial results of an open public poll the chair opened with "show live", or null. */

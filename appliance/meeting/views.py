@@ -149,13 +149,12 @@ def section(state: SessionState, name: str, actor: Actor) -> Any:
 
         return floor_view(state)
     if name == "polls":
-        # Only the newest closed poll keeps its per-delegate list here (the one result cards
-        # show); every list stays in GET /api/polls/{id} and the minutes. Each close sends this
-        # section to every device: with all the lists, a long sitting of 500 took seconds.
+        # Per-delegate lists stay in GET /api/polls/{id} and the minutes; screens load one when
+        # a delegate opens it. Each close sends this section to every device: with the lists in
+        # it, a sitting of 500 took seconds to reach the last tablet (bench/RESULTS.md).
         polls = [poll_view(state, p, actor) for p in state.polls.values()]
-        newest = next((v["id"] for v in reversed(polls) if v["status"] == "closed" and v["result"]), None)
         for v in polls:
-            if v["id"] != newest and v["result"] and "per_delegate" in v["result"]:
+            if v["result"] and "per_delegate" in v["result"]:
                 v["result"] = {k: x for k, x in v["result"].items() if k != "per_delegate"}
         return polls
     raise KeyError(name)

@@ -220,6 +220,12 @@ def test_the_same_figures_on_api_console_tablet_and_hall_display(browser: Any, t
         assert (figures["base"], figures["verdict"], figures["turnout"]) == (
             "trên tổng số 6 đại biểu", "Thông qua", "Số đại biểu tham gia biểu quyết: 5")
         shots(display, "figures-motion-display")
+        # Who voted how (a public vote): loaded when the chair opens the list.
+        chair.locator("#result-slot .per-delegate-box summary").click()
+        names = chair.locator("#result-slot [data-testid=per-delegate] li")
+        expect(names).to_have_count(5)
+        expect(names.filter(has_text="Hoàng Thị Én")).to_contain_text("Không tán thành")
+        expect(names.filter(has_text="Trần Văn Bảo")).to_contain_text("Tán thành")
         expect(chair.locator("#agenda")).to_contain_text("Chất vấn và trả lời chất vấn")
         # The series waits for its order: only the first article can be opened yet.
         steps = [p["id"] for p in listed if p["series"]]
