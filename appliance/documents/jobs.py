@@ -81,3 +81,10 @@ def first_page_job(
     ordered = sorted(widths.items(), key=lambda item: -item[1])
     with open_as_pdf(data, sniff(data, filename), password) as doc:
         return [(0, {name: render_open(doc, 0, width, fmt) for name, width in ordered})]
+
+
+def merge_images_job(images: list[bytes]) -> bytes:
+    """Several photos of a paper document as one PDF, a page per image, in order."""
+    from appliance.documents.convert import images_to_pdf
+
+    return images_to_pdf(images)

@@ -106,6 +106,11 @@ async def _run(fn: Callable[..., Any], *args: Any) -> Any:
     raise refusals.crashed() if value == "MemoryError" else refusals.damaged("PDF")
 
 
+async def run_in_pool(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run one MuPDF job (a zoom rendition, a watermark, an export) off the event loop."""
+    return await _run(fn, *args)
+
+
 def _chunks(count: int, start: int, size: int) -> list[list[int]]:
     return [list(range(i, min(i + size, count))) for i in range(start, count, size)]
 

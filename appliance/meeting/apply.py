@@ -70,6 +70,9 @@ def _document(s: SessionState, e: ev.DocumentAdded) -> None:
         blobs={k: list(v) for k, v in e.blobs.items()},
         original_blob=e.original_blob,
         text_blob=e.text_blob,
+        readers=list(e.readers),
+        watermark=e.watermark,
+        pdf_blob=e.pdf_blob,
     )
     for item in s.agenda:
         if item.id == e.item_id:

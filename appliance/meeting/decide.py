@@ -194,8 +194,28 @@ def _add_document(state: SessionState, actor: Actor, args: dict[str, Any], now: 
             blobs=rec["page_blobs"],
             original_blob=rec["original_blob"],
             text_blob=rec.get("text_blob") or "",
+            readers=readers_of(state, access, args.get("readers")),
+            watermark=bool(args.get("watermark", False)),
+            pdf_blob=str(rec.get("pdf_blob") or ""),
         )
     ]
+
+
+def readers_of(state: SessionState, access: str, readers: Any) -> tuple[str, ...]:
+    """Named readers of a confidential document: known participant ids, in order, once each."""
+    if readers in (None, [], ()):
+        return ()
+    if access != "confidential":
+        raise refuse("invalid", "Chỉ tài liệu mật mới có danh sách người đọc.", "Only a confidential document names its readers.")
+    if not isinstance(readers, (list, tuple)) or len(readers) > 5000:
+        raise refuse("invalid", "Danh sách người đọc không hợp lệ.", "'readers' must be a list of participant ids.")
+    out: list[str] = []
+    for pid in readers:
+        if not isinstance(pid, str) or pid not in state.participants:
+            raise refuse("not_found", "Không có đại biểu này.", "No such participant.", participant_id=str(pid)[:64])
+        if pid not in out:
+            out.append(pid)
+    return tuple(out)
 
 
 # -- pairing -------------------------------------------------------------------

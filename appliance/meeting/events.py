@@ -56,6 +56,9 @@ class DocumentAdded(Event):
     blobs: dict[str, Any] = field(default_factory=dict)
     original_blob: str = ""
     text_blob: str = ""
+    readers: tuple[str, ...] = ()
+    watermark: bool = False
+    pdf_blob: str = ""
 
 
 @event("pairing_code_issued")

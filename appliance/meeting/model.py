@@ -56,6 +56,14 @@ class DocumentMeta(BaseModel):
     blobs: dict[str, list[str]] = Field(default_factory=dict)  # size -> blob id per page
     original_blob: str = ""
     text_blob: str = ""
+    # Issue 6 (meeting/doc_rules.py): named readers of a confidential document, per-viewer
+    # watermark, versions (a replaced document keeps its id and its notes), the PDF renditions come from.
+    readers: list[str] = Field(default_factory=list)
+    watermark: bool = False
+    version: int = 1
+    replaces: str | None = None
+    replaced_by: str | None = None
+    pdf_blob: str = ""
 
 
 class Sitting(BaseModel):
@@ -199,6 +207,8 @@ class SessionState(BaseModel):
     attendance_rules: AttendanceRules = Field(default_factory=AttendanceRules)
     hall_options: HallOptions = Field(default_factory=HallOptions)
     trust: TrustBoard = Field(default_factory=TrustBoard)  # pairing window, seat cards, device keys (meeting/device_trust.py)
+    presenting: dict[str, Any] | None = None  # "follow me": the page shown on every screen (doc_rules.py)
+    openings: list[dict[str, Any]] = Field(default_factory=list)  # who opened a confidential document
     # Secret choices live only in memory and in the ballot box, never in a snapshot.
     _secret: dict[str, list[Any]] = PrivateAttr(default_factory=dict)
 

@@ -26,6 +26,10 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "document.read": ("Đọc tài liệu", "Read documents"),
     "document.read.confidential": ("Đọc tài liệu mật", "Read confidential documents"),
     "document.manage": ("Quản lý tài liệu", "Upload and manage documents"),
+    "document.download": ("Tải tệp gốc của tài liệu", "Download a document's original file"),
+    "document.present": ("Trình chiếu trang tài liệu lên mọi màn hình", "Show a page on every screen (follow me)"),
+    "document.audit": ("Xem ai đã mở tài liệu mật", "See who opened confidential documents"),
+    "note.write": ("Ghi chú riêng trên tài liệu", "Write private notes on documents"),
     "device.pair": ("Cấp mã ghép nối thiết bị", "Issue pairing codes"),
     "device.manage": ("Quản lý thiết bị", "Manage and revoke devices"),
     "journal.verify": ("Kiểm tra nhật ký", "Verify the journal"),
@@ -37,7 +41,17 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "archive.manage": ("Theo dõi lưu trữ, ghi nhận biên nhận", "Watch archive sync, record receipts"),
 }
 
-_DELEGATE = {"view", "attendance.self", "floor.request", "poll.vote", "document.read", "group.read", "group.take_part"}
+_DELEGATE = {
+    "view",
+    "attendance.self",
+    "floor.request",
+    "poll.vote",
+    "document.read",
+    "document.download",
+    "note.write",
+    "group.read",
+    "group.take_part",
+}
 _PRESIDING = _DELEGATE | {
     "group.manage",
     "agenda.run",
@@ -49,6 +63,8 @@ _PRESIDING = _DELEGATE | {
     "device.pair",
     "journal.verify",
     "document.read.confidential",
+    "document.present",
+    "document.audit",
     "minutes.read",
 }
 
@@ -67,6 +83,10 @@ ROLES: dict[str, frozenset[str]] = {
             "document.read",
             "document.read.confidential",
             "document.manage",
+            "document.download",
+            "document.present",
+            "document.audit",
+            "note.write",
             "device.pair",
             "device.manage",
             "journal.verify",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import appliance.meeting.attendance_pin  # noqa: F401
 import appliance.meeting.custom_roles  # noqa: F401
 import appliance.meeting.device_trust  # noqa: F401
+import appliance.meeting.doc_rules  # noqa: F401
 import appliance.meeting.floor  # noqa: F401
 import appliance.meeting.groups  # noqa: F401
 import appliance.meeting.minutes  # noqa: F401

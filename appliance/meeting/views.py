@@ -34,10 +34,11 @@ def may_read(doc: DocumentMeta, actor: Actor, state: SessionState | None = None)
     if doc.access.startswith("group:"):
         group = state.groups.groups.get(doc.access[6:]) if state is not None else None
         return actor.role == "secretary" or (group is not None and actor.participant_id in group.members)
-    return actor.can("document.read.confidential")
+    # Confidential ("mật"): the participants named on it, and the presiding officers and secretary.
+    return actor.can("document.read.confidential") or (actor.participant_id is not None and actor.participant_id in doc.readers)
 
 
-def document_view(doc: DocumentMeta, state: SessionState) -> dict[str, Any]:
+def document_view(doc: DocumentMeta, state: SessionState, actor: Actor | None = None) -> dict[str, Any]:
     """A document as clients see it (no blob ids)."""
     item_n = next((i + 1 for i, it in enumerate(state.agenda) if it.id == doc.item_id), None)
     return {
@@ -48,7 +49,20 @@ def document_view(doc: DocumentMeta, state: SessionState) -> dict[str, Any]:
         "access": doc.access,
         "filename": doc.filename,
         "sizes": doc.sizes,
+        "readers": list(doc.readers),
+        "watermark": doc.watermark,
+        "version": doc.version,
+        "replaces": doc.replaces,
+        "replaced_by": doc.replaced_by,
+        "downloadable": actor is not None and may_download(doc, actor),
     }
+
+
+def may_download(doc: DocumentMeta, actor: Actor) -> bool:
+    """The original file: roles allowed to download, and never a watermarked one unless one manages documents."""
+    if not actor.can("document.download") and not actor.can("document.manage"):
+        return False
+    return not doc.watermark or actor.can("document.manage")
 
 
 def poll_view(state: SessionState, poll: Poll, actor: Actor | None = None) -> dict[str, Any]:
@@ -128,7 +142,7 @@ def section(state: SessionState, name: str, actor: Actor) -> Any:
             for i, it in enumerate(state.agenda)
         ]
     if name == "documents":
-        return {d.id: document_view(d, state) for d in state.documents.values() if may_read(d, actor, state)}
+        return {d.id: document_view(d, state, actor) for d in state.documents.values() if d.replaced_by is None and may_read(d, actor, state)}
     if name == "participants":
         return [
             {"id": p.id, "name": p.name, "role": p.role, "seat": p.seat, "title": p.title, "team": p.team}
@@ -193,4 +207,4 @@ import appliance.meeting.poll_views as poll_views  # noqa: E402
 
 # Feature sections that need this module whole register here (importing them from the rule
 # modules would run before ``section_builder`` exists when views is imported first).
-from appliance.meeting import group_views  # noqa: E402,F401
+from appliance.meeting import doc_views, group_views  # noqa: E402,F401

@@ -23,6 +23,7 @@ from appliance.web.auth import PUBLIC, permission_guard
 from appliance.web.controllers import checkin as checkin_routes
 from appliance.web.controllers import devices as device_routes
 from appliance.web.controllers import (
+    doc_extras,
     documents,
     groups,
     journal,
@@ -102,6 +103,7 @@ ROUTES: list[Any] = [
     documents.read_document,
     documents.page_image,
     documents.upload_document,
+    *doc_extras.ROUTES,
     journal.verify,
     live.live,
     *floor_routes.ROUTES,

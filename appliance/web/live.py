@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from appliance.core.events import Event
+from appliance.meeting.doc_rules import DOC_EVENT_SECTIONS
+from appliance.meeting.doc_views import audience as doc_audience
 from appliance.meeting.group_views import audience as group_audience
 from appliance.meeting.groups import GROUP_EVENTS
 from appliance.meeting.model import SessionState
@@ -63,7 +65,8 @@ EVENT_SECTIONS: dict[str, tuple[str, ...]] = {
     "paper_counts_entered": ("polls",),
     "agenda_item_retitled": ("agenda",),
     **{name: ("groups",) for name in GROUP_EVENTS},
-    "group_created": ("groups", "agenda", "documents"),  # a member's group documents appear
+    "group_created": ("groups", "agenda", "documents", "presenting"),  # a member's group documents appear
+    **DOC_EVENT_SECTIONS,
 }
 
 # Sections that differ between participants of one role (a group's messages and documents
@@ -72,8 +75,9 @@ EVENT_SECTIONS: dict[str, tuple[str, ...]] = {
 # are equal, so a section built for one member never reaches another member's device.
 PER_AUDIENCE: dict[str, Callable[[SessionState, Actor], Hashable]] = {
     "groups": group_audience,
-    "agenda": group_audience,
-    "documents": group_audience,
+    "agenda": doc_audience,  # groups, and confidential documents one is named on
+    "documents": doc_audience,
+    "presenting": doc_audience,
 }
 
 _ME_EVENTS = {"checked_in", "checked_out", "ballot_cast", "sitting_opened", "sitting_closed"}

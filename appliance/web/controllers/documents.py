@@ -1,4 +1,4 @@
-"""Documents: list, read metadata, page images, upload."""
+"""Documents: list, read metadata, page images, upload (more in doc_extras.py)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,19 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from appliance.core.errors import PhsError, refuse
+from appliance.meeting.decide import Command
 from appliance.meeting.model import DocumentMeta
 from appliance.meeting.views import document_view, may_read
 from appliance.web.auth import actor_of, device_of
+from appliance.web.doc_service import new_document_id, record_args, services
 from appliance.web.ranges import byte_range
 
 MAX_UPLOAD = 200 * 1024 * 1024
+MAX_FILES = 200  # photos of one paper document
 
 
-def _readable(request: Request[Any, Any, Any], doc_id: str) -> DocumentMeta:
+def readable(request: Request[Any, Any, Any], doc_id: str) -> DocumentMeta:
+    """A document the caller may read; an unknown id and a forbidden one look alike."""
     state = request.app.state.appliance.state
     doc = state.documents.get(doc_id)
     # An unknown id and a forbidden one look alike: a guessed URL learns nothing.
@@ -30,31 +34,42 @@ def _readable(request: Request[Any, Any, Any], doc_id: str) -> DocumentMeta:
 
 @get("/api/documents", opt={"permission": "document.read"})
 async def list_documents(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """The documents this device may see."""
+    """The current documents this device may see (a replaced version is not listed)."""
     state = request.app.state.appliance.state
     actor = actor_of(request)
-    return {"documents": [document_view(d, state) for d in state.documents.values() if may_read(d, actor, state)]}
+    return {
+        "documents": [
+            document_view(d, state, actor)
+            for d in state.documents.values()
+            if d.replaced_by is None and may_read(d, actor, state)
+        ]
+    }
 
 
 @get("/api/documents/{doc_id:str}", opt={"permission": "document.read"})
 async def read_document(request: Request[Any, Any, Any], doc_id: str) -> dict[str, Any]:
-    """One document's metadata."""
-    return {"document": document_view(_readable(request, doc_id), request.app.state.appliance.state)}
+    """One document's metadata; opening a confidential one is recorded."""
+    doc = readable(request, doc_id)
+    appliance = request.app.state.appliance
+    await services(appliance).record_opening(doc, actor_of(request), device_of(request), "open")
+    return {"document": document_view(doc, appliance.state, actor_of(request))}
 
 
 @get("/api/documents/{doc_id:str}/pages/{n:int}", opt={"permission": "document.read"})
 async def page_image(request: Request[Any, Any, Any], doc_id: str, n: int, size: str = "tablet") -> Response[bytes]:
     """A page image: immutable, cached for a year on the tablet, revalidated by ETag."""
-    doc = _readable(request, doc_id)
-    blobs = doc.blobs.get(size)
-    if not blobs or not 1 <= n <= len(blobs):
-        raise refuse("not_found", "Không có trang này.", "No such page.")
-    blob_id = blobs[n - 1]
+    doc = readable(request, doc_id)
+    appliance = request.app.state.appliance
+    svc = services(appliance)
+    actor = actor_of(request)
+    blob_id = await svc.rendition(doc, n, size, actor)
+    if size != "thumb":
+        await svc.record_opening(doc, actor, device_of(request), "page", n)
     etag = f'"{blob_id}"'
     headers = {"Cache-Control": "private, max-age=31536000, immutable", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
         return Response(b"", status_code=304, headers=headers)
-    store = request.app.state.appliance.blobs
+    store = appliance.blobs
     total = store.size(blob_id)
     head = store.get_range(blob_id, 0, 4)
     media = "image/webp" if head == b"RIFF" else ("image/png" if head == b"\x89PNG" else "image/jpeg")
@@ -71,6 +86,40 @@ async def page_image(request: Request[Any, Any, Any], doc_id: str, n: int, size:
     return Response(store.get_range(blob_id, start, end), status_code=206, media_type=media, headers=headers)
 
 
+def _files(value: Any) -> list[UploadFile]:
+    items = value if isinstance(value, list) else [value]
+    files = [f for f in items if isinstance(f, UploadFile)]
+    if not files or len(files) != len(items):
+        raise refuse("invalid", "Hãy chọn tệp tài liệu.", "Choose a file to upload.")
+    if len(files) > MAX_FILES:
+        raise refuse("invalid", f"Tối đa {MAX_FILES} ảnh trong một tài liệu.", f"At most {MAX_FILES} images make one document.")
+    return files
+
+
+def _readers(value: Any) -> list[str] | None:
+    """Named readers from a form field: a JSON list or comma-separated ids."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            raise refuse("invalid", message_en="'readers' is a JSON list of participant ids.") from None
+        if not isinstance(parsed, list):
+            raise refuse("invalid", message_en="'readers' is a JSON list of participant ids.")
+        return [str(x) for x in parsed]
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _flag(value: Any) -> bool:
+    return str(value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+async def _read_files(data: dict[str, Any]) -> list[tuple[str, bytes]]:
+    return [(f.filename or "tai-lieu", await f.read()) for f in _files(data.get("file"))]
+
+
 @post(
     "/api/documents",
     opt={"permission": "document.manage"},
@@ -82,25 +131,76 @@ async def upload_document(
     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> dict[str, Any]:
     """Upload a document to an agenda item; refused whole if it cannot be read."""
-    upload = data.get("file")
-    if not isinstance(upload, UploadFile):
-        raise refuse("invalid", "Hãy chọn tệp tài liệu.", "Choose a file to upload.")
+    files = await _read_files(data)
     try:
         item = int(str(data.get("item", "")))
     except ValueError:
         raise refuse("invalid", "Mục chương trình không hợp lệ.", "'item' must be a number.") from None
-    content = await upload.read()
-    password = data.get("password") or None
     appliance = request.app.state.appliance
-    created = await appliance.add_document(
-        actor_of(request),
-        content,
-        upload.filename or "tai-lieu",
-        item,
-        str(data.get("access") or "delegates"),
-        str(password) if password else None,
-        request.headers.get("idempotency-key"),
-        device_of(request),
-    )
-    doc = appliance.state.documents[created["id"]]
-    return {"document": document_view(doc, appliance.state)}
+    actor, device = actor_of(request), device_of(request)
+    client_id = request.headers.get("idempotency-key")
+    state = appliance.state
+    access = str(data.get("access") or "delegates")
+    readers = _readers(data.get("readers"))
+    # Judge what can be judged before the (slow) ingest, so a bad form costs nothing.
+    from appliance.meeting.decide import access_allowed, readers_of
+
+    if client_id and (device, client_id[:100]) in appliance._outcomes:
+        first = appliance._outcomes[(device, client_id[:100])]
+        if isinstance(first, PhsError):
+            raise first
+        return {"document": document_view(state.documents[(first.get("refs") or [""])[0]], state, actor)}
+    if not 1 <= item <= len(state.agenda):
+        raise refuse("not_found", "Không có mục chương trình này.", "No such agenda item.")
+    if not access_allowed(state, access):
+        raise refuse("invalid", "Mức truy cập không hợp lệ.", "Unknown access level.")
+    readers_of(state, access, readers)
+    svc = services(appliance)
+    upload_id = str(data.get("upload_id") or "") or None
+    password = data.get("password") or None
+    record, filename = await svc.ingest(files, str(password) if password else None, upload_id)
+    doc_id = new_document_id()
+    args = {"id": doc_id, "item": item, "access": access, "filename": filename, "record": record_args(record),
+            "readers": readers, "watermark": _flag(data.get("watermark"))}
+    try:
+        outcome = await appliance.execute(actor, Command("add_document", args), device=device, client_id=client_id)
+    except PhsError as err:
+        svc.finish_upload(upload_id, None, err)
+        raise
+    doc_id = (outcome.get("refs") or [doc_id])[0]
+    svc.finish_upload(upload_id, doc_id, None)
+    return {"document": document_view(appliance.state.documents[doc_id], appliance.state, actor)}
+
+
+@post(
+    "/api/documents/{doc_id:str}/replace",
+    opt={"permission": "document.manage"},
+    status_code=200,
+    request_max_body_size=MAX_UPLOAD,
+)
+async def replace_document(
+    request: Request[Any, Any, Any],
+    doc_id: str,
+    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> dict[str, Any]:
+    """A new version takes the old one's place; notes on the old version stay with it."""
+    old = readable(request, doc_id)
+    if old.replaced_by is not None:
+        raise refuse("conflict", "Tài liệu này đã được thay bằng phiên bản mới.", "This document was already replaced.")
+    files = await _read_files(data)
+    appliance = request.app.state.appliance
+    actor, device = actor_of(request), device_of(request)
+    svc = services(appliance)
+    upload_id = str(data.get("upload_id") or "") or None
+    password = data.get("password") or None
+    record, filename = await svc.ingest(files, str(password) if password else None, upload_id)
+    new_id = new_document_id()
+    command = Command("replace_document", {"old_id": old.id, "id": new_id, "filename": filename, "record": record_args(record)})
+    try:
+        outcome = await appliance.execute(actor, command, device=device, client_id=request.headers.get("idempotency-key"))
+    except PhsError as err:
+        svc.finish_upload(upload_id, None, err)
+        raise
+    new_id = (outcome.get("refs") or [new_id])[0]
+    svc.finish_upload(upload_id, new_id, None)
+    return {"document": document_view(appliance.state.documents[new_id], appliance.state, actor)}

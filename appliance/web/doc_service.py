@@ -1,0 +1,266 @@
+"""Documents at the web edge: uploads with progress, renditions made on demand (zoom, per-viewer
+watermarks), the record of confidential openings, search and the notes store.
+
+Services, no HTTP types (controllers/documents.py and doc_extras.py are the thin layer).
+MuPDF work goes to the documents pool; blobs are stored from the event-loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from appliance.core.errors import PhsError, refuse
+from appliance.core.ids import new_id
+from appliance.documents import jobs
+from appliance.documents.const import DEFAULT_FORMAT, SIZES
+from appliance.documents.notes import NoteStore
+from appliance.documents.render import render_pages
+from appliance.documents.search import load_text_blob, search
+from appliance.documents.watermark import render_watermarked, watermark_text
+from appliance.meeting.decide import Command
+from appliance.meeting.model import DocumentMeta
+from appliance.meeting.roles import Actor
+from appliance.meeting.views import may_read
+
+if TYPE_CHECKING:
+    from appliance.documents.models import DocumentRecord, PageInfo
+    from appliance.web.service import Appliance
+
+log = logging.getLogger("phs.documents")
+
+#: A page of a confidential document viewed again by the same device within this many
+#: seconds is not recorded again (thumbnails and re-renders would flood the record).
+OPENING_DEDUP_S = 600.0
+MAX_HITS = 200
+TEXT_CACHE = 64
+UPLOADS_KEPT = 200
+
+
+class DocServices:
+    """Per-appliance state of the documents edge; created on first use."""
+
+    def __init__(self, appliance: Appliance) -> None:
+        self.app = appliance
+        self.uploads: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.renditions: dict[tuple[str, ...], str] = {}  # (doc, page, size[, viewer]) -> blob id
+        self._rendering: dict[tuple[str, ...], asyncio.Future[str]] = {}
+        self._pdfs: dict[str, str] = {}  # doc id -> blob id of its normalized PDF
+        self._texts: OrderedDict[str, list[PageInfo]] = OrderedDict()
+        self._seen: dict[tuple[str, str, str, int | None], float] = {}
+        self._notes: NoteStore | None = None
+
+    # -- uploads ----------------------------------------------------------------
+    def progress(self, upload_id: str | None, filename: str) -> Any:
+        """A callback for ``ingest_and_render`` that keeps the secretary's progress bar moving."""
+        if not upload_id:
+            return None
+        entry = {"upload_id": upload_id, "filename": filename, "status": "working", "done": 0, "total": None,
+                 "document": None, "error": None, "started": time.monotonic()}
+        self.uploads[upload_id[:100]] = entry
+        while len(self.uploads) > UPLOADS_KEPT:
+            self.uploads.popitem(last=False)
+
+        def update(done: int, total: int) -> None:
+            entry["done"], entry["total"] = done, total
+
+        return update
+
+    def finish_upload(self, upload_id: str | None, doc_id: str | None, error: PhsError | None) -> None:
+        """Mark an upload done or refused (the secretary's screen shows why)."""
+        entry = self.uploads.get((upload_id or "")[:100])
+        if entry is None:
+            return
+        if error is None:
+            entry.update(status="done", document=doc_id)
+        else:
+            entry.update(status="refused", error=error.to_dict())
+
+    async def ingest(
+        self, files: list[tuple[str, bytes]], password: str | None, upload_id: str | None
+    ) -> tuple[DocumentRecord, str]:
+        """Ingest one file, or several photos of a paper document as one (a page per image)."""
+        from appliance.documents import ingest_and_render
+        from appliance.documents.pipeline import run_in_pool
+        from appliance.documents.sniff import sniff
+
+        filename, data = files[0]
+        if len(files) > 1:
+            kinds = [sniff(content, name) for name, content in files]
+            if any(kind not in ("jpeg", "png") for kind in kinds):
+                raise refuse(
+                    "unreadable_document",
+                    "Chỉ gộp được nhiều tệp ảnh (JPG/PNG) thành một tài liệu; hãy tải từng tệp khác riêng.",
+                    "Only several JPG/PNG images can be merged into one document; upload other files one by one.",
+                    reason="mixed_files",
+                )
+            data = await run_in_pool(jobs.merge_images_job, [content for _, content in files])
+            filename = filename.rsplit(".", 1)[0] + ".pdf"
+        update = self.progress(upload_id, filename)
+        try:
+            record = await ingest_and_render(data, filename, password, self.app.blobs.put, progress=update)
+        except PhsError as err:
+            self.finish_upload(upload_id, None, err)
+            raise
+        return record, filename
+
+    # -- renditions ---------------------------------------------------------------
+    async def pdf_of(self, doc: DocumentMeta) -> bytes:
+        """The normalized PDF a document renders from (made again from the original if not kept)."""
+        blob_id = doc.pdf_blob or self._pdfs.get(doc.id)
+        if blob_id:
+            return self.app.blobs.get(blob_id)
+        from appliance.documents.pipeline import run_in_pool
+
+        normalized = await run_in_pool(jobs.normalize_job, self.app.blobs.get(doc.original_blob), doc.filename, None)
+        self._pdfs[doc.id] = self.app.blobs.put(normalized.pdf)
+        return bytes(normalized.pdf)
+
+    async def rendition(self, doc: DocumentMeta, page: int, size: str, actor: Actor) -> str:
+        """Blob id of a page image: pre-rendered, or made now (zoom, watermark) and cached."""
+        if size not in SIZES:
+            raise refuse("not_found", "Không có trang này.", "No such page.")
+        if not 1 <= page <= doc.pages:
+            raise refuse("not_found", "Không có trang này.", "No such page.")
+        if not doc.watermark:
+            ready = doc.blobs.get(size)
+            if ready and len(ready) >= page and ready[page - 1]:
+                return ready[page - 1]
+            return await self._make((doc.id, str(page), size), doc, page, size, None)
+        participant = self.app.state.participants.get(actor.participant_id or "")
+        name = participant.name if participant else actor.role
+        seat = participant.seat if participant else None
+        text = watermark_text(name, seat)
+        return await self._make((doc.id, str(page), size, actor.participant_id or actor.role, text), doc, page, size, text)
+
+    async def _make(self, key: tuple[str, ...], doc: DocumentMeta, page: int, size: str, text: str | None) -> str:
+        if key in self.renditions:
+            return self.renditions[key]
+        if key in self._rendering:
+            return await asyncio.shield(self._rendering[key])
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._rendering[key] = future
+        try:
+            from appliance.documents.pipeline import run_in_pool
+
+            pdf = await self.pdf_of(doc)
+            if text is None:
+                images = await run_in_pool(render_pages, pdf, [page - 1], {size: SIZES[size]}, DEFAULT_FORMAT)
+                image = images[0][1][size]
+            else:
+                image = await run_in_pool(render_watermarked, pdf, page - 1, SIZES[size], DEFAULT_FORMAT, text)
+            blob_id = self.app.blobs.put(image)
+            self.renditions[key] = blob_id
+            future.set_result(blob_id)
+            return blob_id
+        except BaseException as err:
+            future.set_exception(err)
+            future.exception()
+            raise
+        finally:
+            self._rendering.pop(key, None)
+
+    # -- confidential openings ----------------------------------------------------
+    async def record_opening(self, doc: DocumentMeta, actor: Actor, device: str, what: str, page: int | None = None) -> None:
+        """Journal an opening of a confidential document before its content is served."""
+        if doc.access != "confidential" or actor.participant_id is None:
+            return
+        now = time.monotonic()
+        key = (doc.id, device, what, page)
+        if what == "page" and now - self._seen.get(key, -OPENING_DEDUP_S) < OPENING_DEDUP_S:
+            return
+        await self.app.execute(actor, Command("note_opening", {"id": doc.id, "what": what, "page": page, "device": device}), device=device)
+        self._seen[key] = now
+        if len(self._seen) > 100_000:
+            self._seen.clear()
+
+    def openings(self, document: str | None) -> list[dict[str, Any]]:
+        """Every recorded opening, with names for the chair's and the secretary's screen."""
+        state = self.app.state
+        out = []
+        for row in state.openings:
+            if document and row["document"] != document:
+                continue
+            who = state.participants.get(row["participant_id"])
+            doc = state.documents.get(row["document"])
+            out.append({**row, "title": doc.title if doc else None, "name": who.name if who else None, "role": who.role if who else None})
+        return out
+
+    # -- text and search ----------------------------------------------------------
+    def pages_text(self, doc: DocumentMeta) -> list[PageInfo]:
+        """A document's text and word positions (empty pages for scans), cached."""
+        if not doc.text_blob:
+            return []
+        cached = self._texts.get(doc.text_blob)
+        if cached is None:
+            cached = load_text_blob(self.app.blobs.get(doc.text_blob))
+            self._texts[doc.text_blob] = cached
+            while len(self._texts) > TEXT_CACHE:
+                self._texts.popitem(last=False)
+        else:
+            self._texts.move_to_end(doc.text_blob)
+        return cached
+
+    def search(self, actor: Actor, query: str, document: str | None) -> list[dict[str, Any]]:
+        """Hits across every current document the caller may read, in agenda order."""
+        state = self.app.state
+        order = [d for item in state.agenda for d in item.documents]
+        hits: list[dict[str, Any]] = []
+        for doc_id in order:
+            doc = state.documents.get(doc_id)
+            if doc is None or (document and doc_id != document) or not may_read(doc, actor, state):
+                continue
+            pages = self.pages_text(doc)
+            for hit in search([p.words for p in pages], query):
+                words = pages[hit.page - 1].words
+                hits.append({"document": doc.id, "title": doc.title, "page": hit.page,
+                             "rects": [list(r) for r in hit.rects], "snippet": _snippet(words, hit.rects)})
+                if len(hits) >= MAX_HITS:
+                    return hits
+        return hits
+
+    # -- notes ----------------------------------------------------------------------
+    @property
+    def notes(self) -> NoteStore:
+        """The sealed notes store, opened on first use (after the keys are unlocked)."""
+        if self._notes is None:
+            keyring = self.app.keyring
+            self._notes = NoteStore(self.app.settings.data_dir / "notes", keyring.data_key("notes"), keyring.mac_key("notes"))
+        return self._notes
+
+
+def _snippet(words: Any, rects: Any) -> str:
+    """A few words either side of a hit, for the result list."""
+    first = tuple(rects[0])
+    index = next((i for i, w in enumerate(words) if tuple(w[:4]) == first), 0)
+    return " ".join(w[4] for w in words[max(0, index - 6) : index + len(rects) + 6])
+
+
+def services(appliance: Appliance) -> DocServices:
+    """The appliance's document services (one per appliance)."""
+    found: DocServices | None = getattr(appliance, "_doc_services", None)
+    if found is None:
+        found = DocServices(appliance)
+        appliance._doc_services = found  # type: ignore[attr-defined]
+    return found
+
+
+def new_document_id() -> str:
+    """Ids of documents, as ``Appliance.add_document`` makes them."""
+    return new_id("doc_")
+
+
+def record_args(record: DocumentRecord) -> dict[str, Any]:
+    """The ``record`` argument of ``add_document`` / ``replace_document``."""
+    return {
+        "title": record.title,
+        "page_count": record.page_count,
+        "sizes": [[p["w"], p["h"]] for p in record.pages],
+        "page_blobs": record.page_blobs,
+        "original_blob": record.original_blob,
+        "text_blob": record.text_blob,
+        "pdf_blob": record.pdf_blob,
+    }
