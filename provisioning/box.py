@@ -156,6 +156,12 @@ class ProvisioningService:
         bundle = read_bundle(data, trusted=trusted)
         if bundle.kind != "provisioning":
             raise refuse("bundle_invalid", "Đây là gói cập nhật phần mềm.", "This is a software update bundle.", reason="kind")
+        current = stored.get("current") or {}
+        if not force_replace and current.get("id") and current.get("id") == bundle.manifest.get("id"):
+            # The same stick plugged in again: nothing to do, and not a refusal to alarm anyone.
+            return {"ok": True, "already_applied": True, "bundle": current["id"], "name": name, "applied_at": current.get("at"),
+                    "box": self.enrolment()["fingerprint"], "signer": bundle.fingerprint, "first_use": False,
+                    "counts": bundle.manifest.get("counts", {}), "network_files": []}
         mine = self.enrolment()["fingerprint"]
         meant = bundle.manifest.get("box")
         if meant and meant != mine:
@@ -164,7 +170,7 @@ class ProvisioningService:
         network = self._secrets(bundle)
         commands = self._registry_commands(bundle, force_replace)
         admins, admin_commands = self._admins(bundle, stored.get("admins") or [])
-        commands += admin_commands
+        commands += admin_commands + self._displays(bundle)
         self.status.update(stage="ingesting", done=0, total=_count_documents(bundle))
         commands += await self._documents(bundle)
         self.status["stage"] = "applying"
@@ -253,6 +259,15 @@ class ProvisioningService:
             new_ids.append(pid)
         commands = [Command("add_participants", {"participants": people, "ids": new_ids})] if people else []
         return admins, commands
+
+    def _displays(self, bundle: Bundle) -> list[Command]:
+        """Hall displays the bundle names, as participants (role display); ones already there are kept."""
+        have = {p.name for p in self.app.state.participants.values() if p.role == "display"}
+        names = [str(n) for n in bundle.manifest.get("displays") or [] if str(n) not in have]
+        if not names:
+            return []
+        people = [{"name": n, "role": "display"} for n in names]
+        return [Command("add_participants", {"participants": people, "ids": [new_id("p_") for _ in people]})]
 
     async def _documents(self, bundle: Bundle) -> list[Command]:
         from appliance.documents import ingest_and_render

@@ -135,6 +135,12 @@ def _inspect(args: argparse.Namespace) -> int:
     for key, value in info.items():
         print(f"  {key}: {json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value}")
     if bundle.kind == "provisioning":
+        for admin in bundle.json("admins.json", []):
+            print(f"  quản trị / administrator: {admin['username']} ({admin.get('role', 'technician')})")
+        network = bundle.json("network.json")
+        if network:
+            print(f"  Wi-Fi: {network.get('ssid')} — {network.get('address')}, DHCP {network.get('dhcp_start')}–{network.get('dhcp_end')} "
+                  "(mật khẩu đã mã hóa cho hộp / passphrase sealed to the box)")
         for n, item in enumerate(bundle.json("agenda.json"), start=1):
             docs = ", ".join(f"{d['filename']} ({d['pages']} tr.)" for d in item["documents"])
             print(f"  {n}. {item['title']}" + (f" — {docs}" if docs else ""))

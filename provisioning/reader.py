@@ -168,6 +168,9 @@ def check_provisioning(bundle: Bundle) -> None:
     listed = {int(s["seat"]) for s in plan.get("seats", []) if isinstance(s, dict) and isinstance(s.get("seat"), int)}
     if listed != seats:
         raise invalid("Sơ đồ chỗ ngồi không khớp danh sách.", "seating.json does not match the participants' seats.", reason="seating")
+    displays = m.get("displays") or []
+    if not isinstance(displays, list) or len(displays) > 50 or not all(isinstance(n, str) and 0 < len(n) <= 200 for n in displays):
+        raise invalid("Danh sách màn hình không hợp lệ.", "The manifest's 'displays' is not a list of names.", reason="manifest")
     admins = bundle.json("admins.json", [])
     if not isinstance(admins, list) or not all(_admin_ok(a) for a in admins):
         raise invalid("Danh sách quản trị viên không hợp lệ.", "admins.json is not a list of administrator accounts.", reason="admins")

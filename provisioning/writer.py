@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from appliance import __version__
 from appliance.core.errors import PhsError
+from appliance.core.text import nfc
 
 from . import FORMAT_VERSION
 from .crypto import hash_password, read_enrolment, seal_secret, sign
@@ -94,6 +95,7 @@ def plan_bundle(
         "body": str(config.get("body") or "").strip(),
         "session": str(config.get("session") or "").strip(),
         "room": str(config.get("room") or "").strip(),
+        "displays": _displays(plan, config.get("displays", ["Màn hình hội trường"])),
         "rehearsal": bool(config.get("rehearsal", False)),
         "replace": bool(config.get("replace", False)),
         "sittings": [{"title": str(s.get("title") or "").strip(), "date": str(s.get("date") or "")} for s in sittings],
@@ -149,6 +151,17 @@ def _document(plan: Plan, path: Path, index: int, access: str) -> dict[str, Any]
     inside = f"documents/{index:03d}{path.suffix.lower()}"
     plan.files[inside] = data
     return {"file": inside, "filename": path.name, "access": access, "pages": pages, "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _displays(plan: Plan, raw: Any) -> list[str]:
+    """Names of the hall displays (each gets a participant the technician pairs the screen as)."""
+    names = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else None
+    if names is None or len(names) > 50 or not all(isinstance(n, str) and 0 < len(n.strip()) <= 200 for n in names):
+        _problem(plan, "'displays' phải là danh sách tên màn hình (tối đa 50)", "'displays' must be a list of display names (at most 50)")
+        return []
+    if len({n.strip() for n in names}) != len(names):
+        _problem(plan, "'displays': tên màn hình bị trùng", "'displays': a display name is used twice")
+    return [nfc(n.strip()) for n in names]
 
 
 def _needs_box(plan: Plan, what: str, box: tuple[str, bytes] | None) -> bool:

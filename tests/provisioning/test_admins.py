@@ -59,6 +59,16 @@ async def test_fresh_box_shows_fingerprints_and_administrators_sign_in(
         assert issued.status_code == 200 and len(issued.json()["code"]) == 6
         refused = await post(box, "/api/pairing-codes", {"participant_id": delegate["id"]}, tech["token"])
         assert refused.json()["code"] == "forbidden"  # IT staff pair displays, not delegates
+        screen = next(p for p in state["participants"] if p["role"] == "display")
+        assert screen["name"] == "Màn hình hội trường"  # the default hall display of a bundle
+        shown_code = await post(box, "/api/pairing-codes", {"participant_id": screen["id"]}, tech["token"])
+        kiosk = await post(box, "/api/pair", {"code": shown_code.json()["code"]})
+        assert kiosk.json()["role"] == "display"
+
+        # The same stick plugged in again: nothing changes, and it is not reported as a refusal.
+        again_same = await box.apply(bundle.read_bytes())
+        assert (again_same["ok"], again_same["already_applied"]) == (True, True)
+        assert (await box.get("/api/state"))["position"] == state["position"] + 3  # two sign-ins' codes and pairings, one screen's code...
 
         # A replacement bundle keeps the administrators' participants, so their devices stay paired.
         again = build(tmp_path, org_key, dict(config, replace=True, body="HĐND xã Thay thế"), FIXTURES / "dai-bieu.csv", documents, enrolment, "thay.phsb")
