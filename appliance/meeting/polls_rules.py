@@ -7,7 +7,7 @@ are in ``docs/RULES.md``):
 - ``more_than_half_of_total`` — a resolution passes with MORE THAN HALF of ALL delegates
   of the body (quá nửa tổng số đại biểu Hội đồng nhân dân biểu quyết tán thành):
   Luật Tổ chức chính quyền địa phương 2015 (77/2015/QH13), Điều 91 khoản 3 (confirmed);
-  in force since 1 July 2025: Luật Tổ chức chính quyền địa phương 2025 (72/2025/QH15),
+  in force since 16 June 2025 (two levels from 1 July 2025): Luật Tổ chức chính quyền địa phương 2025 (72/2025/QH15),
   Điều 35 "Biểu quyết của Hội đồng nhân dân" (article title confirmed; clause number
   unverified).
 - ``two_thirds_of_total`` — AT LEAST two thirds of all delegates (ít nhất hai phần ba),

@@ -1,7 +1,7 @@
 """Exact-value tests of the vote arithmetic; each rule test names its legal source.
 
 LTCCQĐP = Luật Tổ chức chính quyền địa phương: 2015 (77/2015/QH13) Điều 91 khoản 3,
-replaced from 1 July 2025 by 72/2025/QH15 Điều 35. NQ96 = Nghị quyết 96/2023/QH15.
+now 72/2025/QH15 Điều 35 (in force 16 June 2025). NQ96 = Nghị quyết 96/2023/QH15.
 See docs/RULES.md for what is confirmed and what is not.
 """
 
