@@ -5,9 +5,10 @@ archive side checks the minutes against the same public key as the journal. A de
 signature file travels beside the PDF (``minutes.pdf.sig``, JSON) and verifies offline.
 
 A secretary's digital-signature USB token (PKCS#11, as Vietnamese CA tokens are) is an
-optional second signature behind ``SigningToken``. The box ships only ``NoToken``: a
-real adapter wraps a PKCS#11 library (e.g. python-pkcs11, not a dependency) and returns
-the token's signature and certificate; the archive side checks it with the CA chain.
+optional second signature behind ``SigningToken``: ``NoToken`` when none is configured,
+``appliance.archive.pkcs11_token.Pkcs11Token`` (PyKCS11, the ``token`` extra) for a real
+token, which returns the token's signature and certificate; the archive side checks it
+with the CA chain.
 """
 
 from __future__ import annotations

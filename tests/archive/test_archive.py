@@ -83,6 +83,7 @@ def test_a_modified_byte_in_any_sealed_part_fails_verification(built: tuple[Path
         bad.write_bytes(bytes(data))
         report = check.verify_file(bad, private)
         assert not report["ok"], name
+        assert archive_main(["verify", str(bad), "--key", str(finalised.archive_private)]) == 1, name
         assert any("signature" in p for p in report["problems"]), (name, report["problems"])
         assert any(f"chunk {index}" in p for p in report["problems"]), (name, report["problems"])
 
