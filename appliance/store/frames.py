@@ -240,6 +240,7 @@ class ScanResult:
     problem: Problem | None = None
     verified: int = field(default=0)  # records actually decrypted and checked
     shredded: dict[str, int] = field(default_factory=dict)  # key id -> records chain-checked only
+    key_ids: set[str] = field(default_factory=set)  # every data key name a valid frame names
 
 
 def scan(
@@ -248,8 +249,13 @@ def scan(
     *,
     verify_from: int = 0,
     public_key: bytes | None = None,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
 ) -> ScanResult:
-    """Walk every frame; open and check those after ``verify_from`` (earlier ones: headers only)."""
+    """Walk every frame; open and check those after ``verify_from`` (earlier ones: headers only).
+
+    ``on_record`` is shown each record opened and checked (in order), so a reader can count
+    what it holds without a second pass.
+    """
     result = ScanResult(segments=list_segments(directory))
     expected, prev = 1, GENESIS
     for index, path in enumerate(result.segments):
@@ -272,7 +278,10 @@ def scan(
                         result.shredded[h.key_id] = result.shredded.get(h.key_id, 0) + 1
                     else:
                         result.verified += h.is_record
+                        if on_record is not None and h.is_record:
+                            on_record(body["r"])
                 result.checkpoints += not h.is_record
+                result.key_ids.add(h.key_id)
             except (BadFrame, ValueError) as exc:
                 later = result.segments[index + 1 :]
                 tail = not any_authentic_after(keys, buf, off, later)

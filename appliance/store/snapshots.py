@@ -2,7 +2,9 @@
 
 Start-up loads the newest snapshot that opens, then replays the journal after its
 position. A file that cannot be decoded is renamed aside (``.corrupt-<timestamp>``) and
-logged, and loading falls back to the previous one: the box keeps starting.
+logged, and loading falls back to the previous one: the box keeps starting. A caller that
+finds a snapshot opens but no longer fits its model sets it aside the same way
+(``set_aside``) and loads again.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class Snapshots:
         write_sealed(self._dir / f"{PREFIX}{position:012d}{SUFFIX}", self._key, body, CONTEXT)
         stale = self._files()[KEEP:]
         for _, path in stale:
-            path.unlink()
+            path.unlink(missing_ok=True)
         if stale:
             fsync_dir(self._dir)
         log.info("snapshot saved", extra={"event": "snapshot_saved", "position": position})
@@ -81,7 +83,7 @@ class Snapshots:
                 ):
                     raise Undecodable(message_en="Snapshot contents do not match its name.")
             except (Undecodable, KeyError, TypeError):
-                self._set_aside(path, position)
+                self._set_aside(path, position, "undecodable")
                 continue
             except OSError as exc:
                 log.error(
@@ -114,7 +116,13 @@ class Snapshots:
             return None
         return state
 
-    def _set_aside(self, path: Path, position: int) -> None:
+    def set_aside(self, position: int, reason: str) -> None:
+        """Rename the snapshot of ``position`` aside, so the next ``load`` falls back to an older one."""
+        path = self._dir / f"{PREFIX}{position:012d}{SUFFIX}"
+        if path.exists():
+            self._set_aside(path, position, reason)
+
+    def _set_aside(self, path: Path, position: int, reason: str) -> None:
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         target = path.with_name(f"{path.name}.corrupt-{stamp}")
         n = 1
@@ -124,6 +132,11 @@ class Snapshots:
         os.replace(path, target)
         fsync_dir(self._dir)
         log.warning(
-            "undecodable snapshot set aside",
-            extra={"event": "snapshot_corrupt", "position": position, "moved_to": target.name},
+            "snapshot set aside",
+            extra={
+                "event": "snapshot_corrupt",
+                "position": position,
+                "reason": reason,
+                "moved_to": target.name,
+            },
         )

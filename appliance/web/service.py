@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import hashlib
-import json
 import logging
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from appliance.core.clock import Clock
 from appliance.core.errors import PhsError, refuse
@@ -44,6 +44,7 @@ from appliance.store.blobs import BlobStore
 from appliance.store.journal import Journal
 from appliance.store.keys import Keyring
 from appliance.store.snapshots import Snapshots
+from appliance.web import outcomes
 from appliance.web.ballot_writer import BallotWriter
 from appliance.web.live import LiveHub
 from appliance.web.locked import unlock
@@ -65,7 +66,9 @@ class Appliance:
         self.clock = clock or Clock()
         self.state = SessionState()
         self.hub = LiveHub(self)
-        self._outcomes: OrderedDict[tuple[str, str], dict[str, Any] | PhsError] = OrderedDict()
+        self._outcomes: outcomes.Table = OrderedDict()  # first outcomes: appliance/web/outcomes.py
+        self._submitted: dict[tuple[str, str], dict[str, Any]] = {}  # in the state, not yet durable
+        self._snapshot_lock = asyncio.Lock()
         self._inflight: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}
         self._since_snapshot = 0
         self.started = False
@@ -91,7 +94,7 @@ class Appliance:
             await self.open_store(keyring)
 
     async def open_store(self, keyring: Keyring) -> None:
-        """Open the journal, restore the newest snapshot and replay the rest."""
+        """Open the journal, restore the newest snapshot that fits (state and first outcomes) and replay the rest."""
         data = self.settings.data_dir
         self.keyring = keyring
         key = self.keyring.data_key("session")
@@ -99,12 +102,12 @@ class Appliance:
         self.snapshots = Snapshots(data / "snapshots", key)
         self.ballots = BallotBox.open(data / "ballots" / "box.sealed", self.keyring.data_key("ballots"))
         self.mac = self.keyring.mac_key("pairing")
-        snap = self.snapshots.load()
-        after = 0
-        if snap is not None and snap[1].get("version") == STATE_VERSION:
-            after, body = snap
-            self.state = SessionState.model_validate(body)
+        after = self._restore_snapshot()
         self.journal = await Journal.open(data / "journal", key, keys=self.keyring.journal_key, identity=self.keyring.identity(), verify_from=after)
+        if after > self.journal.head:  # it holds records whose write never became durable (a cut tail)
+            self.snapshots.set_aside(after, "ahead_of_journal")
+            self.state, after = SessionState(), 0
+            self._outcomes.clear()
         replayed = 0
         for position, record in self.journal.records(after=after):
             self._replay(position, record)
@@ -133,6 +136,26 @@ class Appliance:
         if self.settings.setup_code:
             await self._ensure_setup_code(self.settings.setup_code)
 
+    def _restore_snapshot(self) -> int:
+        """Restore the newest snapshot that fits the model; one that does not is set aside. Its position, or 0."""
+        while (snap := self.snapshots.load()) is not None:
+            position, body = snap
+            if body.get("version") != STATE_VERSION:
+                return 0  # another state version: the journal replays from the start
+            try:
+                rows = body.pop(outcomes.SNAPSHOT_FIELD, [])
+                state = SessionState.model_validate(body)
+                if state.position != position:
+                    raise ValueError("snapshot state is at another position")
+                table: outcomes.Table = OrderedDict()
+                outcomes.restore(table, rows)
+            except (ValidationError, ValueError, TypeError) as err:
+                self.snapshots.set_aside(position, type(err).__name__)
+                continue
+            self.state, self._outcomes = state, table
+            return position
+        return 0
+
     def _lock_data_dir(self, data: Path) -> None:
         """One writer per data directory: a second server refuses before touching anything."""
         (data / "run").mkdir(exist_ok=True, mode=0o700)
@@ -160,7 +183,7 @@ class Appliance:
         await self.hub.close_all()
         await self.ballot_writer.flush()
         self.ballots.close()
-        await asyncio.to_thread(self._snapshot)
+        await self._snapshot()
         await asyncio.to_thread(shutdown_pool)
         await self.journal.close()
         self.started = False
@@ -174,20 +197,21 @@ class Appliance:
         self.state.position = position
         client = record.get("client")
         if client:
-            events = [Event.from_dict(b) for b in record.get("events", [])]
-            refs = _refs(events)
-            outcome = {"ok": True, "position": position, "ref": refs[0] if refs else None, "refs": refs, "fp": record.get("fp")}
-            self._remember((record.get("device", ""), client), outcome)
+            refs = outcomes.refs_of([Event.from_dict(b) for b in record.get("events", [])])
+            self._remember((record.get("device", ""), client), outcomes.accepted(position, refs, record.get("fp")))
 
-    def _snapshot(self) -> None:
-        self.snapshots.save(self.state.position, self.state.model_dump(mode="json"))
-        self._since_snapshot = 0
+    async def _snapshot(self) -> None:
+        """Seal the state and the first outcomes, taken together on the loop so they name one position."""
+        async with self._snapshot_lock:
+            self._since_snapshot = 0
+            position = self.state.position
+            body = self.state.model_dump(mode="json")
+            body[outcomes.SNAPSHOT_FIELD] = outcomes.durable_rows(self._outcomes, self._submitted)
+            await asyncio.to_thread(self.snapshots.save, position, body)
 
     # -- commands -----------------------------------------------------------------
     def _remember(self, key: tuple[str, str], outcome: dict[str, Any] | PhsError) -> None:
-        self._outcomes[key] = outcome
-        while len(self._outcomes) > 50_000:
-            self._outcomes.popitem(last=False)
+        outcomes.remember(self._outcomes, key, outcome)
 
     async def execute(
         self, actor: Actor, command: Command, *, device: str = "", client_id: str | None = None
@@ -195,7 +219,7 @@ class Appliance:
         """Judge, persist, publish; a retried ``client_id`` gets the first outcome."""
         if client_id:
             key = (device, client_id[:100])
-            fingerprint = _fingerprint(command, secret=self._secret_vote(command))
+            fingerprint = outcomes.fingerprint(command, secret=self._secret_vote(command))
             if key in self._outcomes:
                 first = self._outcomes[key]
                 if isinstance(first, PhsError):
@@ -258,7 +282,7 @@ class Appliance:
         }
         if client_id:
             record["client"] = client_id
-            record["fp"] = _fingerprint(command, secret=marker is not None or self._secret_vote(command))
+            record["fp"] = outcomes.fingerprint(command, secret=marker is not None or self._secret_vote(command))
         if marker is not None:
             record["box"] = marker  # cleared from the box once durable: see docs/SECRET_BALLOTS.md
         if command.type in _PROBED:
@@ -273,19 +297,27 @@ class Appliance:
             apply(self.state, e, position)
         if marker is not None:
             self.state.add_secret_choice(str(command.args["poll_id"]), secret)
-        await durable
+        refs = outcomes.refs_of(events)
+        outcome = outcomes.accepted(position, refs, record.get("fp"))
+        if client_id:  # a snapshot taken before the fsync covers this record: it carries this outcome
+            self._submitted[(device, client_id)] = outcome
+        try:
+            await durable
+        finally:
+            if client_id:
+                self._submitted.pop((device, client_id), None)
         if marker is not None:
             self.ballot_writer.commit(marker)
         self.hub.publish(position, events)
         for listener in self.listeners:
             listener(position, events)
         self.poll_timer.saw(events)
+        if any(isinstance(e, ev.SittingClosed) for e in events):
+            await self.journal.checkpoint()  # the closed sitting's record is signed as it stands
         self._since_snapshot += 1
         if self._since_snapshot >= self.settings.snapshot_every:
-            self._since_snapshot = 0
-            await asyncio.to_thread(self._snapshot)
-        refs = _refs(events)
-        return {"ok": True, "position": position, "changed": True, "ref": refs[0] if refs else None, "refs": refs, "fp": record.get("fp")}
+            await self._snapshot()
+        return outcome
 
     def _secret_vote(self, command: Command) -> bool:
         """A ballot in a secret poll: its request fingerprint must not be a hash of the choice."""
@@ -429,35 +461,6 @@ class Appliance:
         return {"id": doc_id}
 
 
-def _refs(events: list[Event]) -> list[str]:
-    """The ids a command created (a poll, participants, a document), so a retry can find them."""
-    out: list[str] = []
-    for e in events:
-        for name in ("poll_id", "id", "device_id"):
-            value = getattr(e, name, None)
-            if isinstance(value, str):
-                out.append(value)
-                break
-    return out
-
-
-def _fingerprint(command: Command, *, secret: bool = False) -> str:
-    """What a request asked for, so a reused Idempotency-Key cannot stand for another request.
-
-    The fingerprint is kept in the journal record. For a secret ballot it leaves the choice
-    out: with only a few possible answers, anyone with the key could hash each one and read
-    the voter's choice off the record (docs/SECRET_BALLOTS.md). A reused key with another
-    answer then gets the first outcome instead of ``conflict`` — the first ballot stands.
-    """
-    args = {k: v for k, v in command.args.items() if k not in _GENERATED and not (secret and k in _CHOICE)}
-    body = json.dumps([command.type, args], sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(body.encode()).hexdigest()[:32]
-
-
-# What a ballot chose: never fingerprinted for a secret poll.
-_CHOICE = {"answer", "answers"}
-# Ids and secrets the server generates per request; a retry brings different ones.
-_GENERATED = {"poll_id", "ids", "id", "device_id", "token_digest", "record", "pin", "salt"}
 # Registry commands are rare and carry caller-shaped data: their events are tried on a
 # copy first, so an event that cannot be applied is refused before it reaches the journal.
 _PROBED = {"setup", "add_participants", "add_agenda_item", "add_document"}

@@ -73,12 +73,13 @@ def journal_verify(settings: Settings) -> int:
         return refusal_exit(err)
     report = verify_data_dir(keyring, settings.data_dir)
     body = report.to_dict()
+    found = f"{report.records} records, {report.sittings} sittings"
     if report.ok:
-        verdict = f"Nhật ký toàn vẹn / journal verifies: {report.records} records"
+        verdict = f"Nhật ký toàn vẹn / journal verifies: {found}"
     else:
         verdict = (
             f"Nhật ký có lỗi tại vị trí {report.first_bad} / "
-            f"journal is damaged at position {report.first_bad}"
+            f"journal is damaged at position {report.first_bad}; before it: {found}"
         )
     if report.shredded:
         verdict += f"; {report.shredded} shredded (đã hủy khóa / key erased)"

@@ -230,6 +230,7 @@ async def test_verify_clean_journal(tmp_path: Path) -> None:
         "checkpoints": 0,
         "shredded": 0,
         "shredded_keys": [],
+        "sittings": 0,
     }
 
 

@@ -182,3 +182,16 @@ def test_a_lost_kek_is_never_replaced_over_sealed_data(tmp_path: Path) -> None:
     assert refused.value.code == "locked" and "missing" in refused.value.message_en
     assert not (keys / "kek.key").exists()
     assert sorted(p.name for p in data.rglob("*")) == before
+
+
+async def test_verify_counts_sittings_by_their_key_and_by_their_opening(tmp_path: Path) -> None:
+    keys = Keys()
+    await write(tmp_path, keys)
+    journal = await Journal.open(tmp_path, SESSION, keys=keys)
+    opening = {"type": "sitting_opened", "sitting_id": "s3", "at": 1.0, "mono": 1.0}
+    await journal.append({"events": [opening]})  # opened, nothing sealed with its own key yet
+    await journal.close()
+    assert verify_journal(tmp_path, SESSION, keys=keys).sittings == 3
+    keys.erased.add("sitting-s1")  # a shredded sitting is still found by the key its frames name
+    report = verify_journal(tmp_path, SESSION, keys=keys)
+    assert (report.ok, report.records, report.sittings, report.shredded_keys) == (True, 9, 3, ["sitting-s1"])

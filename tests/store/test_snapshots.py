@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,17 @@ def test_newer_version_is_skipped(tmp_path: Path) -> None:
     Snapshots(tmp_path, KEY, version=1).save(3, {"a": 1})
     Snapshots(tmp_path, KEY, version=3).save(4, {"a": 2})
     assert Snapshots(tmp_path, KEY, version=1).load() == (3, {"a": 1})
+
+
+def test_set_aside_by_a_caller_falls_back_to_the_older_snapshot(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    snaps = Snapshots(tmp_path, KEY)
+    snaps.save(10, {"n": 10})
+    snaps.save(20, {"n": 20})
+    with caplog.at_level(logging.WARNING):
+        snaps.set_aside(20, "ValidationError")  # it opens, but its caller's model no longer fits it
+    assert snaps.load() == (10, {"n": 10})
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names[0] == "snapshot-000000000010.sealed"
+    assert re.fullmatch(r"snapshot-000000000020\.sealed\.corrupt-\d{8}T\d{6}", names[1])
+    assert len(names) == 2
+    assert [(r.__dict__["event"], r.__dict__["reason"]) for r in caplog.records] == [("snapshot_corrupt", "ValidationError")]
