@@ -1,5 +1,5 @@
 """A secret ballot read the way an insider would: with the key, the disk, the logs and every
-message the devices saw. Nothing may link a delegate to their own secret choice.
+message the devices saw, and the sealed archive opened with the archive key. Nothing may link a delegate to their own secret choice.
 
 Eight delegates answer a secret opinion poll with eight different answer codes, so each
 code names exactly one voter's choice. A record "links" when it holds a delegate's id or
@@ -13,11 +13,16 @@ import asyncio
 import hashlib
 import inspect
 import json
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
+import pymupdf
 from websockets.asyncio.client import connect
 
+from appliance.archive.cli import main as archive_main
+from appliance.archive.envelope import generate_archive_keys
 from appliance.store.ballotbox import BallotBox
 from appliance.store.blobs import BlobStore
 from appliance.store.journal import Journal
@@ -80,6 +85,32 @@ def open_journal(keyring: Keyring, data: Path) -> Any:
     return Journal.open(data / "journal", keyring.data_key("session"), **kwargs)
 
 
+def archive_texts(d: Driver, sitting: str, tmp_path: Path) -> list[str]:
+    """Every file of the sitting's sealed archive, opened with the archive key, as text
+    (the minutes PDF and DOCX by their text, so a compressed stream hides nothing)."""
+    private, public = generate_archive_keys()
+    key = tmp_path / "archive.key"
+    key.write_text(private.hex())
+    sealed, opened = tmp_path / "insider.phsa", tmp_path / "opened"
+    common = ["--data", str(d.data_dir), "--keys", str(d.server.keys_dir)]
+    assert archive_main(["build", sitting, *common, "--out", str(sealed), "--recipient", public.hex()]) == 0
+    assert archive_main(["open", str(sealed), "--key", str(key), "--out", str(opened)]) == 0
+    texts = []
+    for path in sorted(p for p in opened.rglob("*") if p.is_file()):
+        if path.suffix == ".pdf":
+            with pymupdf.open(path) as pdf:
+                texts.append("\n".join(page.get_text() for page in pdf))
+        elif path.suffix == ".docx":
+            with zipfile.ZipFile(path) as z:
+                texts.append(re.sub(r"<[^>]+>", "", z.read("word/document.xml").decode()))
+        else:
+            texts.append(path.read_bytes().decode("utf-8", "replace"))
+    names = {p.relative_to(opened).as_posix() for p in opened.rglob("*") if p.is_file()}
+    assert {"journal/records.jsonl", "minutes/minutes.pdf", "minutes/minutes.docx", "results/polls.json"} <= names
+    assert any(NAMES[0] in t for t in texts)  # the archive does name the delegates: the scan is not blind
+    return texts
+
+
 async def test_secret_ballot_leaves_no_link_anywhere(tmp_path: Path) -> None:
     d = Driver(tmp_path)
     await d.setup(NAMES)
@@ -110,10 +141,15 @@ async def test_secret_ballot_leaves_no_link_anywhere(tmp_path: Path) -> None:
             await live_vote(d.server.base_url, d.tokens[f"d{i + 1}"], poll, CODES[i], rec)
         closed = await call("POST", f"/api/polls/{poll}/close", "d1", {})
         await call("GET", f"/api/polls/{poll}", "d3")
-        await call("GET", "/api/state", "d1")
+        state = await call("GET", "/api/state", "d1")
+        await call("POST", "/api/sitting/close", "d1", {})
+        sitting = state["sitting"]["id"]
+        finalised = await call("POST", f"/api/minutes/{sitting}/finalise", "secretary")
         await asyncio.sleep(0.3)
     await rec.stop()
     await d.server.stop()
+    assert finalised.get("code") is None, finalised
+    archived = archive_texts(d, sitting, tmp_path)
     result = closed["poll"]["result"]
     assert result["counts"] == {**dict.fromkeys(CODES, 1), "not_voted": 2}
     assert "per_delegate" not in result
@@ -139,6 +175,7 @@ async def test_secret_ballot_leaves_no_link_anywhere(tmp_path: Path) -> None:
         "blobs": blob_texts,
         "logs": logs,
         "api and live": rec.texts,
+        "archive": archived,
     }
     assert len(rec.texts) > 30 and len(records) > 20
     for where, texts in everything.items():
