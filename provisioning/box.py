@@ -143,7 +143,7 @@ class ProvisioningService:
                 log.warning("bundle refused", extra={"bundle": name, "code": err.code, "reason": err.detail.get("reason")})
                 raise
             self.status = {**self._counts(), "stage": "done", "bundle": name, "outcome": receipt}
-            log.info("bundle applied", extra={"bundle": name, "position": receipt["position"]})
+            log.info("bundle applied", extra={"bundle": name, "position": receipt.get("position"), "already_applied": bool(receipt.get("already_applied"))})
             return receipt
 
     def _counts(self) -> dict[str, Any]:

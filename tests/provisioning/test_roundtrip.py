@@ -96,9 +96,14 @@ async def test_round_trip_serves_the_sitting_exactly_and_refusals_change_nothing
                 await box.apply(data, f"{name}.phsb")
             assert refused.value.code == code, name
             assert (await box.get("/api/state"))["position"] == position, name
-        # The same good bundle again: the box holds a session and the bundle does not say replace.
+        # The same stick plugged in again: already applied, nothing written.
+        same = await box.apply(bundle.read_bytes())
+        assert (same["ok"], same["already_applied"]) == (True, True)
+        assert (await box.get("/api/state"))["position"] == position
+        # Another bundle that does not say replace, while the box holds a session: refused.
+        other = build(tmp_path, org_key, dict(SITTING, body="HĐND xã Khác"), FIXTURES / "dai-bieu.csv", documents, enrolment, "khac.phsb")
         with pytest.raises(PhsError) as again:
-            await box.apply(bundle.read_bytes())
+            await box.apply(other.read_bytes(), "khac.phsb")
         assert again.value.code == "conflict"
         assert (await box.get("/api/state"))["position"] == position
 
