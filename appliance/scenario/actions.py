@@ -4,16 +4,21 @@ One place to extend: when the appliance learns a new action (``set_mic_mode``,
 ``annotate``, ...), flip ``supported`` here and teach ``steps.py`` its request.
 Unsupported entries stay listed so a file that uses them is refused with
 "not yet supported" before an appliance is started, not with "unknown action".
+
+Extensions of SCENARIO.md (new actions, new keys; nothing there changes meaning) are
+marked "Extension" where they are declared below.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Kinds of values a key takes (checked in model.py):
+# Kinds of values a key takes (checked in values.py):
 #   int, number, bool, str, texts (list of strings), answers (answer code map),
-#   any (passed through to the appliance unchanged), doc ("1.2"), person,
-#   person_or_next, person_or_all, people (list of participants)
+#   any (passed through to the appliance unchanged), doc ("1.2"), person (exactly one),
+#   person_or_next, person_or_all, people (list of participants),
+#   file (a path relative to the scenario file, which must exist), presenting (null or
+#   {doc, page}), allowances (participant -> seconds or null)
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,11 @@ ACTIONS: dict[str, ActionSpec] = {
     "withdraw_floor": ActionSpec(),
     "grant_floor": ActionSpec({"to": "person_or_next"}, frozenset({"to"})),
     "end_floor": ActionSpec({"to": "person_or_all"}, frozenset({"to"})),
+    # Extensions (issue 7): the chair moves a waiting request one place `up` or `down`
+    # among requests of its kind (POST /api/floor/move), and gives a speaker `s` more
+    # seconds (POST /api/floor/extend).
+    "move_request": ActionSpec({"to": "person", "direction": "str"}, frozenset({"to", "direction"})),
+    "extend_floor": ActionSpec({"to": "person", "s": "number"}, frozenset({"to", "s"})),
     "open_poll": ActionSpec(
         {
             "poll": "str",
@@ -57,6 +67,14 @@ ACTIONS: dict[str, ActionSpec] = {
     "vote": ActionSpec({"poll": "str", "answer": "str", "answers": "answers"}, frozenset({"poll"})),
     "close_poll": ActionSpec({"poll": "str"}, frozenset({"poll"})),
     "open_document": ActionSpec({"doc": "doc", "page": "int"}, frozenset({"doc"})),
+    # The document becomes "ITEM.K", K counting on from the item's documents so far.
+    # Extension: `password` opens a password-protected PDF.
+    "upload_document": ActionSpec(
+        {"item": "int", "file": "file", "access": "str", "password": "str"}, frozenset({"item", "file"})
+    ),
+    # A text note pinned near the page's top left corner; `page` is 1 when left out.
+    "annotate": ActionSpec({"doc": "doc", "page": "int", "text": "str"}, frozenset({"doc", "text"})),
+    "present_page": ActionSpec({"doc": "doc", "page": "int"}, frozenset({"doc"})),
     "post": ActionSpec({"group": "str", "text": "str"}, frozenset({"group", "text"})),
     # Extensions: the chair (or secretary) ends and resumes a group's discussion.
     "close_group": ActionSpec({"group": "str"}, frozenset({"group"})),
@@ -64,10 +82,7 @@ ACTIONS: dict[str, ActionSpec] = {
     "set_mic_mode": ActionSpec({"mode": "str", "max_open": "int"}, frozenset({"mode"})),
     "restart": ActionSpec({"hard": "bool"}, needs_actor=False),
     "sleep": ActionSpec({"s": "number"}, frozenset({"s"}), needs_actor=False),
-    # Not in this release of the appliance: refused before anything starts.
-    "upload_document": ActionSpec({"item": "int", "file": "str", "access": "str"}, supported=False),
-    "annotate": ActionSpec({"doc": "doc", "page": "int", "text": "str"}, supported=False),
-    "present_page": ActionSpec({"doc": "doc", "page": "int"}, supported=False),
+    # An action this release does not have would stay listed here with supported=False.
 }
 
 # Keys every action step may carry besides its own. `expect` on an action step is an
@@ -95,10 +110,19 @@ EXPECT_KEYS: dict[str, tuple[str, bool]] = {
     "journal_verifies": ("bool", True),
     "group": ("str", True),
     "messages": ("int", True),
+    # Extensions: the page shown on every screen as the acting participant sees it
+    # (`presenting: {doc: "1.2", page: 3}`, or null for none); the acting participant's
+    # own notes on every document they can see (`notes: 2`; 0 for a role without notes);
+    # each speaker's time allowance in seconds (`allowances: {"delegate 3": 480}`, null
+    # for no limit).
+    "presenting": ("presenting", True),
+    "notes": ("int", True),
+    "allowances": ("allowances", True),
 }
 POLL_KEYS = frozenset({"counts", "passed", "elected", "flags", "turnout", "shares", "annulled"})
-VOLATILE_KEYS = frozenset({"speaking", "queue", "mics_open", "turnout", "counts", "present"})
-NEEDS_ACTOR = frozenset({"document", "pages", "visible_documents"})
+VOLATILE_KEYS = frozenset({"speaking", "queue", "mics_open", "turnout", "counts", "present", "allowances"})
+NEEDS_ACTOR = frozenset({"document", "pages", "visible_documents", "notes"})
+MOVE_DIRECTIONS = frozenset({"up", "down"})
 
 SETUP_KEYS = frozenset({"body", "delegates", "guests", "agenda", "groups"})
 UNSUPPORTED_SETUP: frozenset[str] = frozenset()

@@ -20,7 +20,7 @@ from .session import label
 from .steps import Play, Verdict, doc_id, group_id, poll_id
 
 SETTLE_S = 2.0
-STATE_KEYS = frozenset({"present", "quorum", "speaking", "queue", "mics_open"})
+STATE_KEYS = frozenset({"present", "quorum", "speaking", "queue", "mics_open", "presenting", "allowances"})
 
 
 def matches(expected: Any, found: Any) -> bool:
@@ -56,7 +56,7 @@ def render(value: Any, preferred: list[Person] | None = None) -> Any:
     if isinstance(value, list):
         return [render(item, preferred) for item in value]
     if isinstance(value, dict):
-        return {key: render(item, preferred) for key, item in value.items()}
+        return {render(key, preferred): render(item, preferred) for key, item in value.items()}
     return value
 
 
@@ -80,7 +80,7 @@ async def check(play: Play, step: Step) -> Verdict:
 
 
 def _people(value: Any) -> list[Person]:
-    return [v for v in value if isinstance(v, Person)] if isinstance(value, list) else []
+    return [v for v in value if isinstance(v, Person)] if isinstance(value, list | dict) else []
 
 
 async def read(play: Play, step: Step) -> tuple[dict[str, Any], list[str]]:
@@ -115,6 +115,8 @@ async def read(play: Play, step: Step) -> tuple[dict[str, Any], list[str]]:
         body = await get("/api/documents", "the documents")
         if body is not None:
             found["visible_documents"] = len(body.get("documents") or [])
+    if "notes" in expected:
+        found["notes"] = await _own_notes(play, token, problems, label(actor))
     if "group" in expected:
         reply = await play.api.call("GET", f"/api/groups/{group_id(play, expected['group'])}/messages", token)
         if reply.ok and isinstance(reply.body, dict):
@@ -130,6 +132,24 @@ async def read(play: Play, step: Step) -> tuple[dict[str, Any], list[str]]:
             if body.get("ok") is not True:
                 problems.append(f"journal check: {body.get('problems')}")
     return found, problems
+
+
+async def _own_notes(play: Play, token: str | None, problems: list[str], who: str) -> int | None:
+    """The acting participant's live notes on every document they see; none without note.write."""
+    listed = await play.api.call("GET", "/api/documents", token)
+    if not listed.ok or not isinstance(listed.body, dict):
+        problems.append(f"reading the documents as {who}: {listed.code} ({listed.message()})")
+        return None
+    count = 0
+    for document in listed.body.get("documents") or []:
+        reply = await play.api.call("GET", "/api/annotations", token, params={"document": str(document["id"])})
+        if reply.code == "forbidden":  # a role that may not write notes has none
+            return 0
+        if not reply.ok or not isinstance(reply.body, dict):
+            problems.append(f"reading the notes as {who}: {reply.code} ({reply.message()})")
+            return None
+        count += sum(1 for n in reply.body.get("annotations") or [] if n.get("mine") and not n.get("deleted"))
+    return count
 
 
 def _from_state(
@@ -148,6 +168,20 @@ def _from_state(
             entries = floor.get(key) or []
             ids = [e.get("participant_id") if isinstance(e, dict) else e for e in entries]
             found[key] = [play.cast.person(str(pid)) for pid in ids]
+    if "allowances" in expected:
+        found["allowances"] = {
+            play.cast.person(str(e.get("participant_id"))): e.get("limit_s")
+            for e in floor.get("speaking") or []
+            if isinstance(e, dict)
+        }
+    if "presenting" in expected:
+        shown = state.get("presenting")
+        refs = {server: local for local, server in play.documents.items()}
+        found["presenting"] = (
+            {"doc": refs.get(str(shown.get("document")), shown.get("document")), "page": shown.get("page")}
+            if isinstance(shown, dict)
+            else None
+        )
 
 
 def _from_poll(

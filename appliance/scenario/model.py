@@ -7,7 +7,6 @@ action before start-up keeps a half-played sitting off a real appliance.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from .actions import (
     AGENDA_KEYS,
     EXPECT_KEYS,
     GROUP_KEYS,
+    MOVE_DIRECTIONS,
     NEEDS_ACTOR,
     POLL_KEYS,
     SETUP_KEYS,
@@ -28,8 +28,9 @@ from .actions import (
     UNSUPPORTED_SETUP,
     unsupported,
 )
-from .actors import ActorError, Person, parse_people, parse_person
+from .actors import Person
 from .roster import RosterError, read_delegate_list
+from .values import read_people, read_person, read_value
 from .yamlsrc import (
     BOOL,
     STR,
@@ -41,12 +42,8 @@ from .yamlsrc import (
     plain,
     sequence,
     text,
-    texts,
 )
 from .yamlsrc import boolean as read_bool
-from .yamlsrc import number as read_number
-
-_DOC = re.compile(r"^([1-9]\d*)\.([1-9]\d*)$")
 
 
 @dataclass(frozen=True)
@@ -172,14 +169,14 @@ def _groups(src: Source, node: yaml.Node, setup: Setup) -> tuple[GroupSpec, ...]
             raise src.error(fields["id"][1], f"{where}.id '{gid}' is taken")
         value = fields["members"][1]
         if isinstance(value, yaml.SequenceNode):
-            members = tuple(p for m in value.value for p in _people(src, m, f"{where}.members", setup))
+            members = tuple(p for m in value.value for p in read_people(src, m, f"{where}.members", setup))
         else:
-            members = _people(src, value, f"{where}.members", setup)
+            members = read_people(src, value, f"{where}.members", setup)
         if not members or any(p.kind != "delegate" for p in members) or len(set(members)) != len(members):
             raise src.error(value, f"{where}.members must name delegates, each once")
         convener = None
         if "convener" in fields:
-            convener = _person(src, fields["convener"][1], text(src, fields["convener"][1], where), where, setup)
+            convener = read_person(src, fields["convener"][1], text(src, fields["convener"][1], where), where, setup)
             if convener not in members:
                 raise src.error(fields["convener"][1], f"{where}.convener must be one of its members")
         out.append(GroupSpec(gid, text(src, fields["name"][1], f"{where}.name"), members, convener))
@@ -216,7 +213,7 @@ def _step(src: Source, node: yaml.Node, n: int, setup: Setup) -> Step:
         raise src.error(node, f"{where} needs 'do' (an action) or 'expect'")
     actors: tuple[Person, ...] = ()
     if "as" in fields:
-        actors = _people(src, fields["as"][1], f"{where}.as", setup)
+        actors = read_people(src, fields["as"][1], f"{where}.as", setup)
     if "do" not in fields:
         check_keys(src, fields, {"as", "expect"}, where)
         only = _expect(src, fields["expect"][1], where, actors, setup)
@@ -237,11 +234,11 @@ def _step(src: Source, node: yaml.Node, n: int, setup: Setup) -> Step:
     if not spec.needs_actor and actors:
         raise src.error(fields["as"][0], f"{where}: '{action}' is not done by a participant")
     args = {
-        key: _value(src, fields[key][1], kind, f"{where}.{key}", setup)
+        key: read_value(src, fields[key][1], kind, f"{where}.{key}", setup)
         for key, kind in spec.keys.items()
         if key in fields
     }
-    _check_action(src, action, args, fields, where)
+    _check_action(src, action, args, fields, where, setup)
     expect: dict[str, Any] | None = None
     if "expect" in fields:
         expect = _expect(src, fields["expect"][1], where, actors[:1], setup)
@@ -272,7 +269,7 @@ def _step(src: Source, node: yaml.Node, n: int, setup: Setup) -> Step:
 
 
 def _check_action(
-    src: Source, action: str, args: dict[str, Any], fields: Fields, where: str
+    src: Source, action: str, args: dict[str, Any], fields: Fields, where: str, setup: Setup
 ) -> None:
     if action == "vote" and ("answer" in args) == ("answers" in args):
         raise src.error(
@@ -280,78 +277,11 @@ def _check_action(
         )
     if action == "request_floor" and args.get("kind", "speak") not in ("speak", "rebuttal"):
         raise src.error(fields["kind"][1], f"{where}.kind must be speak or rebuttal")
-
-
-def _value(src: Source, node: yaml.Node, kind: str, where: str, setup: Setup) -> Any:
-    """Check one key's value against its kind and return the Python value."""
-    if kind == "int":
-        return integer(src, node, where)
-    if kind == "number":
-        return read_number(src, node, where)
-    if kind == "bool":
-        return read_bool(src, node, where)
-    if kind == "str":
-        return text(src, node, where)
-    if kind == "texts":
-        return texts(src, node, where)
-    if kind == "doc":
-        return _doc(src, node, where)
-    if kind == "answers":
-        fields = mapping(src, node, where)
-        return {key: text(src, value, f"{where}.{key}") for key, (_, value) in fields.items()}
-    if kind in ("person_or_next", "person_or_all"):
-        word = "next" if kind == "person_or_next" else "all"
-        value = text(src, node, where)
-        if value.strip().lower() == word:
-            return word
-        return _person(src, node, value, where, setup)
-    if kind == "people":
-        return [
-            _person(src, item, text(src, item, where), where, setup)
-            for item in sequence(src, node, where)
-        ]
-    return plain(node)
-
-
-def _doc(src: Source, node: yaml.Node, where: str) -> str:
-    if isinstance(node, yaml.ScalarNode) and node.tag != STR:
-        raise src.error(
-            node,
-            f'{where} must be a quoted string such as "1.2" (item 1, document 2); '
-            f"an unquoted {node.value} is read as a number",
-        )
-    value = text(src, node, where)
-    if not _DOC.match(value):
-        raise src.error(node, f'{where} must look like "1.2" (agenda item 1, its 2nd document)')
-    return value
-
-
-def _people(src: Source, node: yaml.Node, where: str, setup: Setup) -> tuple[Person, ...]:
-    value = text(src, node, where)
-    try:
-        people = parse_people(value)
-    except ActorError as exc:
-        raise src.error(node, f"{where}: {exc}") from exc
-    for person in people:
-        _exists(src, node, person, where, setup)
-    return people
-
-
-def _person(src: Source, node: yaml.Node, value: str, where: str, setup: Setup) -> Person:
-    try:
-        person = parse_person(value)
-    except ActorError as exc:
-        raise src.error(node, f"{where}: {exc}") from exc
-    _exists(src, node, person, where, setup)
-    return person
-
-
-def _exists(src: Source, node: yaml.Node, person: Person, where: str, setup: Setup) -> None:
-    limit = {"delegate": setup.delegates, "guest": setup.guests}.get(person.kind)
-    if limit is not None and person.number > limit:
-        raise src.error(
-            node, f"{where}: {person.kind} {person.number} does not exist (setup has {limit})"
-        )
+    if action == "move_request" and args["direction"] not in MOVE_DIRECTIONS:
+        raise src.error(fields["direction"][1], f"{where}.direction must be up or down")
+    groups = {g.id for g in setup.groups}
+    if action == "upload_document" and "access" in args and args["access"] not in SUPPORTED_ACCESS | groups:
+        raise src.error(fields["access"][1], f"{where}.access must be public, delegates or a group id of setup.groups")
 
 
 def _expect(
@@ -372,7 +302,7 @@ def _expect(
         kind = EXPECT_KEYS[key][0]
         if kind == "bool" and isinstance(value_node, yaml.ScalarNode) and value_node.tag != BOOL:
             raise src.error(value_node, f"{where}.{key} must be true or false")
-        result[key] = _value(src, value_node, kind, f"{where}.{key}", setup)
+        result[key] = read_value(src, value_node, kind, f"{where}.{key}", setup)
         if key in POLL_KEYS and "poll" not in fields:
             raise src.error(key_node, f"{where}: '{key}' needs 'poll' (which poll)")
         if key in NEEDS_ACTOR and not actors:

@@ -16,7 +16,7 @@ from appliance.scenario.model import Step
 from appliance.scenario.report import Failure, Report, StepResult
 from appliance.scenario.roster import generated_names
 from appliance.scenario.session import Cast
-from appliance.scenario.steps import Play, judge, request_for
+from appliance.scenario.steps import Play, judge, remember_documents, request_for
 
 D3 = Person("delegate", 3, "delegate 3")
 D4 = Person("delegate", 4, "delegate 4")
@@ -103,6 +103,46 @@ def test_requests_follow_the_http_contract() -> None:
         "question": "?",
         "method": "public",
     }
+
+
+def test_extension_requests_follow_the_http_contract(tmp_path: Path) -> None:
+    cast = Cast()
+    cast.add(Person("delegate", 3), "p03", "tok")
+    cast.groups = {"to1": "grp7"}
+    play = Play(api=None, cast=cast, documents={"1.1": "doc9"})  # type: ignore[arg-type]
+
+    def req(action: str, **args: Any) -> Any:
+        return request_for(play, Step(1, 1, {}, action=action, actors=(D3,), args=args))
+
+    assert req("move_request", to=D3, direction="up")[1:3] == (
+        "/api/floor/move",
+        {"participant_id": "p03", "direction": "up"},
+    )
+    assert req("extend_floor", to=D3, s=60.0)[1:3] == ("/api/floor/extend", {"to": "p03", "seconds": 60})
+    assert req("present_page", doc="1.1", page=3)[:3] == ("POST", "/api/documents/doc9/present", {"page": 3})
+    first, second = req("annotate", doc="1.1", text="Hỏi lại"), req("annotate", doc="1.1", text="Hỏi lại")
+    assert first.method == "PUT" and first.path.startswith("/api/annotations/scn-")
+    assert first.path != second.path, "every request is a new note, with its own id"
+    assert first.json == {"document": "doc9", "page": 1, "kind": "text", "at": [36.0, 36.0], "text": "Hỏi lại"}
+    (tmp_path / "tt.pdf").write_bytes(b"%PDF-1.4\n")
+    upload = req("upload_document", item=2, file=tmp_path / "tt.pdf", access="to1", password="x")
+    assert upload[:2] == ("POST", "/api/documents")
+    assert upload.data == {"item": "2", "access": "group:grp7", "password": "x"}
+    assert upload.files == {"file": ("tt.pdf", b"%PDF-1.4\n", "application/pdf")}
+
+
+def test_an_uploaded_document_takes_the_items_next_number() -> None:
+    play = Play(api=None, cast=Cast(), documents={"1.1": "a", "2.1": "b"})  # type: ignore[arg-type]
+    remember_documents(play, 1, [refused("unreadable_document"), Reply(200, {"document": {"id": "c"}}, b"")])
+    remember_documents(play, 3, [Reply(200, {"document": {"id": "d"}}, b"")])
+    assert play.documents == {"1.1": "a", "2.1": "b", "1.2": "c", "3.1": "d"}
+
+
+def test_allowances_are_reported_in_the_files_words() -> None:
+    expected = {D3: 240}
+    assert matches(expected, {Person("delegate", 3): 240.0, D4: 420.0})
+    assert not matches(expected, {D4: 240.0})
+    assert render({Person("delegate", 3): 180.0}, [D3]) == {"delegate 3": 180.0}
 
 
 def test_json_report_has_exactly_the_contract_keys() -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from appliance.scenario.actions import ACTIONS
 from appliance.scenario.actors import ActorError, Person, parse_people, parse_person
 from appliance.scenario.cli import main
 from appliance.scenario.model import load_scenario
@@ -89,28 +91,99 @@ def test_an_unquoted_document_reference_is_a_file_error(tmp_path: Path) -> None:
     assert quoted.steps[0].args == {"doc": "1.2"}
 
 
-@pytest.mark.parametrize(
-    "action", ["annotate", "present_page", "upload_document"]
-)
-def test_unsupported_actions_are_refused_with_their_line(tmp_path: Path, action: str) -> None:
+@pytest.fixture
+def withdrawn(monkeypatch: pytest.MonkeyPatch) -> str:
+    """``present_page`` as if this release did not have it (every contract action is supported now)."""
+    monkeypatch.setitem(ACTIONS, "present_page", replace(ACTIONS["present_page"], supported=False))
+    return "present_page"
+
+
+def test_unsupported_actions_are_refused_with_their_line(tmp_path: Path, withdrawn: str) -> None:
     err = error_of(
         write(
             tmp_path,
-            HEAD + f"  - {{as: chair, do: open_sitting}}\n  - {{as: chair, do: {action}}}\n",
+            HEAD + f"  - {{as: chair, do: open_sitting}}\n  - {{as: chair, do: {withdrawn}}}\n",
         )
     )
     assert err.line == 6
-    assert action in err.message and "chưa hỗ trợ" in err.message
+    assert withdrawn in err.message and "chưa hỗ trợ" in err.message
 
 
 def test_unsupported_action_exits_2_before_any_appliance_starts(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], withdrawn: str
 ) -> None:
-    path = write(tmp_path, HEAD + "  - {as: chair, do: present_page, doc: \"1.1\", page: 1}\n")
+    path = write(tmp_path, HEAD + f"  - {{as: chair, do: {withdrawn}, doc: \"1.1\", page: 1}}\n")
     assert main(["run", str(path), "--json"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert f"{path}:5:" in captured.err and "not yet supported" in captured.err
+
+
+def test_every_action_of_the_contract_is_supported() -> None:
+    assert [name for name, spec in ACTIONS.items() if not spec.supported] == []
+
+
+def test_document_actions_read_their_keys(tmp_path: Path) -> None:
+    (tmp_path / "tt.pdf").write_bytes(b"%PDF-1.4\n")
+    scn = load_scenario(
+        write(
+            tmp_path,
+            HEAD
+            + """\
+  - {as: secretary, do: upload_document, item: 1, file: tt.pdf, access: public, password: "x"}
+  - {as: "delegate 3", do: annotate, doc: "1.1", text: "Hỏi lại"}
+  - {as: chair, do: present_page, doc: "1.1", page: 2}
+  - {as: "delegate 3", expect: {notes: 1, presenting: {doc: "1.1", page: 2}}}
+  - expect: {presenting: null}
+""",
+        )
+    )
+    upload, note, present, seen, nothing = scn.steps
+    assert upload.args == {"item": 1, "file": tmp_path / "tt.pdf", "access": "public", "password": "x"}
+    assert note.args == {"doc": "1.1", "text": "Hỏi lại"}
+    assert present.args == {"doc": "1.1", "page": 2}
+    assert seen.expect == {"notes": 1, "presenting": {"doc": "1.1", "page": 2}}
+    assert nothing.expect == {"presenting": None}
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ("{as: secretary, do: upload_document, item: 1, file: nowhere.pdf}", "no file"),
+        ("{as: secretary, do: upload_document, file: nowhere.pdf}", "needs 'item'"),
+        ("{as: secretary, do: upload_document, item: 1, file: s.yaml, access: mat}", "access must be"),
+        ('{as: "delegate 3", do: annotate, doc: "1.1"}', "needs 'text'"),
+        ("{as: chair, do: present_page, doc: 1.1}", "quoted string"),
+        ('{as: "delegate 3", expect: {presenting: {doc: "1.1", side: 2}}}', "unknown key 'side'"),
+        ('{as: "delegate 3", expect: {presenting: "1.1"}}', "must be a mapping"),
+        ("expect: {notes: 1}", "needs 'as'"),
+        ('{as: chair, do: move_request, to: "delegate 3", direction: top}', "up or down"),
+        ('{as: chair, do: move_request, to: "delegate 9", direction: up}', "delegate 9 does not exist"),
+        ('{as: chair, do: extend_floor, to: "delegate 3"}', "needs 's'"),
+        ('expect: {allowances: {"delegate 3": "long"}}', "must be a number"),
+    ],
+)
+def test_extension_keys_are_checked_at_their_line(tmp_path: Path, step: str, message: str) -> None:
+    err = error_of(write(tmp_path, HEAD + f"  - {step}\n"))
+    assert err.line == 5 and message in err.message, err.message
+
+
+def test_floor_extensions_name_one_participant(tmp_path: Path) -> None:
+    scn = load_scenario(
+        write(
+            tmp_path,
+            HEAD
+            + """\
+  - {as: chair, do: move_request, to: "delegate 3", direction: down}
+  - {as: chair, do: extend_floor, to: "delegate 3", s: 60}
+  - expect: {allowances: {"delegate 3": 480, "delegate 4": null}}
+""",
+        )
+    )
+    move, extend, allowances = scn.steps
+    assert move.args == {"to": Person("delegate", 3), "direction": "down"}
+    assert extend.args == {"to": Person("delegate", 3), "s": 60.0}
+    assert allowances.expect == {"allowances": {Person("delegate", 3): 480, Person("delegate", 4): None}}
 
 
 def test_unknown_action_lists_the_known_ones(tmp_path: Path) -> None:

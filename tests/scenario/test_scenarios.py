@@ -3,7 +3,9 @@
 Each runs exactly as a user would run it (``python -m appliance.scenario.cli run FILE
 --json``). ``*.fails.yaml`` files fail on purpose and must exit 1; the others exit 0
 with ``passed: true``. A file that uses a feature this release does not have is
-refused with exit 2 before anything starts; it is skipped here with that message.
+refused with exit 2 before anything starts; here that is a failure, not a skip, so a
+scenario never stops being played without anyone noticing. Only a missing
+``../shared/corpus`` skips a file that reads it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pymupdf
 import pytest
+
+from appliance.scenario.model import Scenario, load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "tests" / "scenarios"
@@ -49,8 +54,7 @@ def test_scenario(path: Path) -> None:
     if "shared/corpus" in path.read_text(encoding="utf-8") and not CORPUS.is_dir():
         pytest.skip("the scenario reads ../shared/corpus, which is absent")
     status, report, stderr = play(path)
-    if status == 2 and "not yet supported" in stderr:
-        pytest.skip(stderr.strip())
+    assert status != 2, f"the runner refused the file: {stderr.strip()}"
     assert report is not None, stderr
     if path.name.endswith(".fails.yaml"):
         assert (status, report["passed"]) == (1, False), report
@@ -84,3 +88,36 @@ def test_a_kept_data_directory_holds_no_plaintext_names(tmp_path: Path) -> None:
     blob = b"".join(p.read_bytes() for p in data.rglob("*") if p.is_file())
     assert "Phiên họp thứ nhất".encode() not in blob
     assert "HĐND phường Diễn tập".encode() not in blob
+
+
+def _documents_by_ref(scn: Scenario) -> dict[str, tuple[Path, str | None]]:
+    """Every "ITEM.K" a scenario names: its setup documents, then its uploads in order."""
+    files: dict[str, tuple[Path, str | None]] = {}
+    for n, item in enumerate(scn.setup.agenda, start=1):
+        for k, path in enumerate(item.documents, start=1):
+            files[f"{n}.{k}"] = (path, None)
+    for step in scn.steps:
+        if step.action == "upload_document" and step.expect_error is None:
+            item = step.args["item"]
+            for _ in range(len(step.actors) * (step.repeat or 1)):
+                k = 1 + sum(1 for ref in files if ref.split(".")[0] == str(item))
+                files[f"{item}.{k}"] = (step.args["file"], step.args.get("password"))
+    return files
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is absent")
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(SCENARIOS)) for p in FILES])
+def test_expected_page_counts_are_pymupdfs(path: Path) -> None:
+    """A scenario's `pages` for a PDF is the count PyMuPDF reads from the same file."""
+    scn = load_scenario(path)
+    files = _documents_by_ref(scn)
+    for step in scn.steps:
+        if path.name.endswith(".fails.yaml") or not step.expect or "pages" not in step.expect:
+            continue
+        source, password = files[step.expect["document"]]
+        if source.suffix.lower() != ".pdf":
+            continue
+        with pymupdf.open(source) as pdf:
+            if password is not None:
+                assert pdf.authenticate(password), f"step {step.n}: wrong password for {source.name}"
+            assert step.expect["pages"] == pdf.page_count, f"step {step.n}: {source.name}"
