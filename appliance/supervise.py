@@ -3,6 +3,11 @@
 We write the configuration for this machine into DATA_DIR/run/ and run supervisord in
 the foreground, so a developer's laptop runs the same topology as the box and a
 terminal shows every program's JSON log lines. Ctrl-C stops everything.
+
+The configuration has supervisord's XML-RPC interface on a unix socket (DATA_DIR/run/
+supervisor.sock, for supervisorctl and for `phs devices`) and includes
+DATA_DIR/run/kiosks/*.conf: `phs devices` writes one kiosk browser program there per
+connected display output and adds it to the running supervisord (appliance.devices.displays).
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ from appliance.core.settings import Settings
 RUN_DIR = "run"
 CONF_NAME = "supervisord.conf"
 SOCKET_NAME = "supervisor.sock"
+# `phs devices` writes the kiosk programs here; relative to the conf file (in RUN_DIR), so a
+# data directory whose path holds a space or a glob character is still included whole.
+KIOSKS_NAME = "kiosks"
+KIOSK_INCLUDE = f"{KIOSKS_NAME}/*.conf"
 # sun_path is 108 bytes on Linux; supervisord's own error for a longer one is cryptic.
 MAX_SOCKET_PATH = 100
 # Where `python -m appliance...` finds this very package, installed or not.
@@ -50,6 +59,11 @@ def run_dir(data_dir: Path) -> Path:
 def supervisor_socket(data_dir: Path) -> Path:
     """supervisord's control socket (supervisorctl, XML-RPC)."""
     return run_dir(data_dir) / SOCKET_NAME
+
+
+def kiosk_programs_dir(data_dir: Path) -> Path:
+    """Where `phs devices` writes one ``[program:kiosk-<connector>]`` file per connected output."""
+    return run_dir(data_dir) / KIOSKS_NAME
 
 
 def phs_command(*args: str) -> list[str]:
@@ -124,6 +138,9 @@ def render_config(
         "",
         "[supervisorctl]",
         f"serverurl=unix://{_value(str(sock))}",
+        "",
+        "[include]",
+        f"files={KIOSK_INCLUDE}",
     ]
     for program in programs:
         lines += [
@@ -160,6 +177,10 @@ def write_config(
     """
     run = run_dir(data_dir)
     run.mkdir(parents=True, exist_ok=True, mode=0o700)
+    kiosks = kiosk_programs_dir(data_dir)
+    kiosks.mkdir(exist_ok=True, mode=0o700)
+    for stale in kiosks.glob("*.conf"):  # a previous run's outputs; `phs devices` writes its own
+        stale.unlink()
     programs = standard_programs(data_dir, demo=demo, host=host, port=port, keys_dir=keys_dir)
     level = settings.log_level
     text = render_config(data_dir, programs, log_level=level, environment={"PHS_LOG_LEVEL": level})

@@ -24,6 +24,7 @@ from appliance.core.settings import Settings
 from appliance.supervise import (
     PACKAGE_ROOT,
     Program,
+    kiosk_programs_dir,
     render_config,
     supervisor_socket,
     write_config,
@@ -74,6 +75,23 @@ def test_write_config_runs_web_devices_and_sync_through_phs(data_dir: Path, tmp_
     assert parser["unix_http_server"]["file"] == str(data_dir / "run" / "supervisor.sock")
     assert parser["supervisord"]["pidfile"] == str(data_dir / "run" / "supervisord.pid")
     assert parser["supervisord"]["logfile"] == str(data_dir / "run" / "supervisord.log")
+
+
+def test_config_serves_xml_rpc_and_includes_the_kiosk_programs_of_phs_devices(data_dir: Path, tmp_path: Path) -> None:
+    stale = data_dir / "run" / "kiosks" / "HDMI-A-1.conf"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("[program:kiosk-HDMI-A-1]\ncommand=sleep 600\n")
+    settings = Settings(data_dir=data_dir, keys_dir=tmp_path)
+    parser = parse(write_config(settings, data_dir, demo=False, host="127.0.0.1", port=8080, keys_dir=tmp_path))
+    sock = data_dir / "run" / "supervisor.sock"
+    assert parser["unix_http_server"]["chmod"] == "0700"
+    assert parser["rpcinterface:supervisor"]["supervisor.rpcinterface_factory"] == (
+        "supervisor.rpcinterface:make_main_rpcinterface")
+    assert parser["supervisorctl"]["serverurl"] == f"unix://{sock}"
+    # Relative to the conf file (supervisord's rule), so odd characters in the data path do not matter.
+    assert parser["include"]["files"] == "kiosks/*.conf"
+    assert kiosk_programs_dir(data_dir) == data_dir / "run" / "kiosks"
+    assert not stale.exists()  # a previous run's outputs; `phs devices` writes its own again
 
 
 def test_without_demo_the_web_program_does_not_seed(data_dir: Path, tmp_path: Path) -> None:

@@ -12,22 +12,38 @@ told otherwise); it restarts a browser that died, stops the one of an output tha
 unplugged, and restarts it when the view changes. How a browser is started is a command
 template (setting ``kiosk_command``) so the box image decides about X, Wayland or cage;
 each output gets its own browser profile, so each is paired once as its own display.
+
+Who runs the browsers depends on how `phs devices` runs. Under supervisord (`phs up`, the
+box; supervisord puts ``SUPERVISOR_ENABLED`` and ``SUPERVISOR_SERVER_URL`` in its
+children's environment) ``SupervisorKiosks`` asks supervisord over its XML-RPC socket: an
+output's browser is the program ``kiosk-<connector>``, written to
+``DATA/run/kiosks/<connector>.conf`` (which supervisord.conf includes) and added with
+``reloadConfig`` + ``addProcessGroup`` + ``startProcess``; unplugging stops it, removes the
+group and deletes the file. So the browsers show up in supervisorctl beside web, devices
+and sync, supervisord restarts one that crashes, and a restart of `phs devices` does not
+orphan them (it clears every ``kiosk-*`` program at its start). Run alone (a developer's
+terminal), `phs devices` spawns the browsers itself (``ProcessKiosks``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
+import re
 import shlex
 import signal
 import subprocess
 import time
+import xmlrpc.client
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlencode
+
+from supervisor.xmlrpc import Faults, SupervisorTransport
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +77,12 @@ def view_url(base: str, view: str, connector: str) -> str:
     return f"{base.rstrip('/')}/ui/display.html?{urlencode({'view': view, 'output': connector})}"
 
 
+def kiosk_argv(command: str, url: str, connector: str, profile: Path) -> list[str]:
+    """The command for one output; placeholders are filled after splitting, so a URL stays one word."""
+    values = {"url": url, "connector": connector, "profile": str(profile)}
+    return [part.format(**values) for part in shlex.split(command)]
+
+
 class Kiosks(Protocol):
     """Starts and stops one browser per output."""
 
@@ -85,10 +107,8 @@ class ProcessKiosks:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def argv(self, connector: str, url: str) -> list[str]:
-        """The command for one output; placeholders are filled after splitting, so a URL stays one word."""
-        profile = self.profiles / connector
-        values = {"url": url, "connector": connector, "profile": str(profile)}
-        return [part.format(**values) for part in shlex.split(self.command)]
+        """The command for one output (``kiosk_argv`` with this output's profile)."""
+        return kiosk_argv(self.command, url, connector, self.profiles / connector)
 
     def start(self, connector: str, url: str) -> None:
         """Spawn the browser in its own session so stopping it takes its helpers too."""
@@ -122,6 +142,155 @@ class ProcessKiosks:
         """Every browser, on the program's stop."""
         for connector in list(self.procs):
             self.stop(connector)
+
+
+PROGRAM_PREFIX = "kiosk-"
+# A supervisord program name also names a file and a log; ':' would read as group:process.
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+# supervisord's ini parser cuts a value at " ;" or " #" (inline comments).
+_INI_BREAKING = re.compile(r"[\r\n]|\s[;#]")
+
+
+def safe_connector(connector: str) -> str:
+    """``connector`` as a word fit for a program or file name; altered names get a hash, so two never meet."""
+    safe = _UNSAFE.sub("_", connector)
+    if safe != connector or not safe:
+        safe += "-" + hashlib.sha256(connector.encode()).hexdigest()[:8]
+    return safe
+
+
+def program_name(connector: str) -> str:
+    """The supervisord program of ``connector``'s browser (``kiosk-HDMI-A-1``)."""
+    return PROGRAM_PREFIX + safe_connector(connector)
+
+
+def _rpc_failure(exc: Exception) -> str:
+    if isinstance(exc, xmlrpc.client.Fault):
+        return f"fault {exc.faultCode}: {exc.faultString}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class SupervisorKiosks:
+    """Browsers as supervisord programs, one ``[program:kiosk-<connector>]`` each, over XML-RPC."""
+
+    def __init__(self, command: str, profiles: Path, include_dir: Path, serverurl: str) -> None:
+        self.command = command
+        self.profiles = profiles
+        self.include_dir = include_dir
+        self.serverurl = serverurl
+
+    def _rpc(self) -> Any:
+        # A proxy per call: calls come from the loop and from worker threads, and a slow
+        # stopProcess on one must not hold a shared connection the other waits for.
+        transport = SupervisorTransport(serverurl=self.serverurl)
+        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport).supervisor
+
+    def conf_path(self, connector: str) -> Path:
+        """The include file of ``connector``'s program."""
+        return self.include_dir / f"{safe_connector(connector)}.conf"
+
+    def section(self, connector: str, url: str) -> str:
+        """The program section supervisord reads for ``connector``'s browser on ``url``."""
+        name = program_name(connector)
+        argv = kiosk_argv(self.command, url, connector, self.profiles / safe_connector(connector))
+        command = shlex.join(argv)
+        if _INI_BREAKING.search(command):
+            raise ValueError("kiosk command cannot be written to a supervisord file (newline, ' ;' or ' #')")
+        log_file = self.include_dir / f"{name}.log"
+        lines = [
+            f"; Written by `phs devices` for display output {connector!r}; deleted when it is unplugged.",
+            f"[program:{name}]",
+            f"command={command}",
+            "autostart=false",  # started by startProcess, once the output is connected
+            "autorestart=true",
+            "startsecs=1",
+            "startretries=3",
+            "stopsignal=TERM",
+            "stopwaitsecs=5",
+            # A browser's renderer and GPU helpers go with it.
+            "stopasgroup=true",
+            "killasgroup=true",
+            # Browsers are chatty: their own small rotated file, not the JSON stream.
+            "redirect_stderr=true",
+            f"stdout_logfile={log_file}",
+            "stdout_logfile_maxbytes=1MB",
+            "stdout_logfile_backups=1",
+        ]
+        # supervisord expands %(name)s in every value; a literal % (a URL's escapes) is doubled.
+        return "\n".join(line.replace("%", "%%") for line in lines) + "\n"
+
+    def start(self, connector: str, url: str) -> None:
+        """Write the program, have supervisord read it, (re)add its group and start it."""
+        name = program_name(connector)
+        try:
+            text = self.section(connector, url)
+            (self.profiles / safe_connector(connector)).mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.include_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path = self.conf_path(connector)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+            rpc = self._rpc()
+            rpc.reloadConfig()
+            self._remove(rpc, name)  # an old view's or an exited browser's group
+            rpc.addProcessGroup(name)
+            rpc.startProcess(name, False)  # RUNNING after startsecs; running() says so then
+        except (OSError, ValueError, xmlrpc.client.Fault, xmlrpc.client.ProtocolError) as exc:
+            extra = {"connector": connector, "program": name, "error": _rpc_failure(exc)}
+            if isinstance(exc, xmlrpc.client.Fault) and exc.faultCode == Faults.BAD_NAME:
+                extra["hint"] = f"supervisord.conf must include {self.include_dir}/*.conf"
+            log.error("kiosk not started", extra=extra)
+
+    def _remove(self, rpc: Any, name: str) -> None:
+        """Stop ``name`` and drop its group; absent or already stopped is fine."""
+        try:
+            rpc.stopProcess(name, True)
+        except xmlrpc.client.Fault as exc:
+            if exc.faultCode == Faults.BAD_NAME:
+                return  # never added
+            if exc.faultCode != Faults.NOT_RUNNING:
+                raise
+        rpc.removeProcessGroup(name)
+
+    def stop(self, connector: str) -> None:
+        """Stop the program, remove its group and delete its file."""
+        name = program_name(connector)
+        try:
+            self._remove(self._rpc(), name)
+        except xmlrpc.client.Fault as exc:
+            # While supervisord shuts down it refuses every call, and stops the kiosks itself.
+            level = logging.INFO if exc.faultCode == Faults.SHUTDOWN_STATE else logging.ERROR
+            log.log(level, "kiosk not stopped by us", extra={"connector": connector, "program": name,
+                                                             "error": _rpc_failure(exc)})
+        except (OSError, xmlrpc.client.ProtocolError) as exc:
+            log.error("kiosk not stopped by us", extra={"connector": connector, "program": name,
+                                                        "error": _rpc_failure(exc)})
+        with contextlib.suppress(FileNotFoundError):
+            self.conf_path(connector).unlink()
+
+    def running(self, connector: str) -> bool:
+        """supervisord reports the program RUNNING (up for its startsecs)."""
+        try:
+            info = self._rpc().getProcessInfo(program_name(connector))
+        except xmlrpc.client.Fault:
+            return False  # no such program (any more)
+        except (OSError, xmlrpc.client.ProtocolError) as exc:
+            log.debug("kiosk state unknown", extra={"connector": connector, "error": _rpc_failure(exc)})
+            return False
+        return bool(info.get("statename") == "RUNNING")
+
+    def stop_all(self) -> None:
+        """Every ``kiosk-*`` program and include file, whoever left them (a previous `phs devices`)."""
+        try:
+            rpc = self._rpc()
+            for group in sorted({i["group"] for i in rpc.getAllProcessInfo() if i["group"].startswith(PROGRAM_PREFIX)}):
+                self._remove(rpc, group)
+                log.info("stale kiosk removed", extra={"program": group})
+        except (OSError, xmlrpc.client.Fault, xmlrpc.client.ProtocolError) as exc:
+            log.error("stale kiosks not removed", extra={"error": _rpc_failure(exc)})
+        for path in self.include_dir.glob("*.conf"):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
 
 @dataclass

@@ -14,9 +14,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -27,10 +28,17 @@ from appliance.devices.bridge import Bridge
 from appliance.devices.bus_adapter import BusAttachment
 from appliance.devices.cocon import CoConSystem
 from appliance.devices.conference import ConferenceEvent, KeypadVote, SimulatedConferenceSystem
-from appliance.devices.displays import KioskSupervisor, ProcessKiosks, scan_outputs
+from appliance.devices.displays import (
+    Kiosks,
+    KioskSupervisor,
+    ProcessKiosks,
+    SupervisorKiosks,
+    scan_outputs,
+)
 from appliance.devices.local_api import BASE_URL, local_socket_path
 from appliance.devices.usb_storage import HttpHandover, StickHandler
 from appliance.devices.watcher import Change, OnChange, PollingWatcher, UdevWatcher, start_watcher
+from appliance.supervise import kiosk_programs_dir
 
 log = logging.getLogger("appliance.devices")
 
@@ -85,9 +93,9 @@ async def run(
     loop = asyncio.get_running_loop()
     changes: asyncio.Queue[Change] = asyncio.Queue()
     hall = await _conference(settings, data_dir, seats)
-    kiosks = (
-        ProcessKiosks(settings.kiosk_command, data_dir / "run" / "kiosk") if settings.kiosk_command else None
-    )
+    kiosks = choose_kiosks(settings, data_dir)
+    if isinstance(kiosks, SupervisorKiosks):
+        await asyncio.to_thread(kiosks.stop_all)  # a previous run's, for outputs maybe unplugged since
     displays = KioskSupervisor(kiosks, f"http://127.0.0.1:{settings.port}", scan=scan_displays)
 
     def forward(change: Change) -> None:
@@ -112,7 +120,8 @@ async def run(
             "storage": sum(1 for d in present if d.kind == "storage"),
             "serial": sum(1 for d in present if d.kind == "serial"),
             "displays": sum(1 for o in displays.outputs.values() if o.connected),
-            "kiosk": kiosks is not None,
+            # Who runs the browsers: supervisord's programs, our own children, or nobody.
+            "kiosk": {SupervisorKiosks: "supervisord", ProcessKiosks: "process"}.get(type(kiosks)),
         },
     )
     try:
@@ -131,6 +140,17 @@ async def run(
             loop.remove_signal_handler(sig)
     log.info("devices stopped")
     return 0
+
+
+def choose_kiosks(settings: Settings, data_dir: Path, environ: Mapping[str, str] = os.environ) -> Kiosks | None:
+    """supervisord's programs when we run under it (`phs up`, the box), our own children when alone."""
+    if not settings.kiosk_command:
+        return None  # outputs are only reported
+    profiles = data_dir / "run" / "kiosk"
+    serverurl = environ.get("SUPERVISOR_SERVER_URL")
+    if environ.get("SUPERVISOR_ENABLED") and serverurl:
+        return SupervisorKiosks(settings.kiosk_command, profiles, kiosk_programs_dir(data_dir), serverurl)
+    return ProcessKiosks(settings.kiosk_command, profiles)
 
 
 class Hall:
