@@ -220,6 +220,16 @@ def test_the_same_figures_on_api_console_tablet_and_hall_display(browser: Any, t
         assert (figures["base"], figures["verdict"], figures["turnout"]) == (
             "trên tổng số 6 đại biểu", "Thông qua", "Số đại biểu tham gia biểu quyết: 5")
         shots(display, "figures-motion-display")
+        # Common hall TVs: the same card, scaled as a whole, fits with nothing cut off.
+        for size in ({"width": 1366, "height": 768}, {"width": 1280, "height": 800}):
+            display.set_viewport_size(size)
+            for part in ("result-base", "verdict", "turnout"):
+                box = display.locator("#stage").get_by_test_id(part).bounding_box()
+                assert box is not None and box["y"] + box["height"] <= size["height"] and box["x"] + box["width"] <= size["width"], (size, part, box)
+            base = display.locator("#stage").get_by_test_id("result-base").bounding_box()
+            assert base is not None and base["height"] < 40, base  # one line, not a word per line
+            shots(display, f"figures-motion-display-{size['width']}x{size['height']}")
+        display.set_viewport_size(HALL)
         # Who voted how (a public vote): loaded when the chair opens the list.
         chair.locator("#result-slot .per-delegate-box summary").click()
         names = chair.locator("#result-slot [data-testid=per-delegate] li")
