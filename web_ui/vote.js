@@ -181,7 +181,7 @@ export function votePanel(state, me, poll, onChange) {
   const note = el("p", { class: "vote-note", text: poll.method === "secret" ? t("secret_note") : t("public_note") });
 
   if (!isDelegateRole(me.role)) {
-    panel.append(el("p", { class: "vote-note", text: t("cannot_vote") }), pollProgress(state, poll));
+    panel.append(...[el("p", { class: "vote-note", text: t("cannot_vote") }), pollProgress(state, poll)].filter(Boolean));
     return panel;
   }
   if (hasVoted(state, poll) && !correcting.has(poll.id)) {
@@ -199,8 +199,8 @@ export function votePanel(state, me, poll, onChange) {
               rerender();
             } })
         : el("p", { class: "vote-note", text: t("ballot_final") }),
-      pollProgress(state, poll),
-      livePartial(state, poll),
+      // livePartial is null for a secret poll: append() would print "null".
+      ...[pollProgress(state, poll), livePartial(state, poll)].filter(Boolean),
     );
     return panel;
   }

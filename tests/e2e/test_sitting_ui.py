@@ -113,6 +113,7 @@ def test_chair_opens_poll_delegates_vote_display_shows_result(browser: Any, serv
             shots(tab, "delegate-confirm")
         tab.get_by_test_id("confirm-vote").click()
         expect(tab.get_by_test_id("vote-done")).to_have_text(re.compile(rf"Đã biểu quyết: {label}$"))
+        assert "null" not in tab.get_by_test_id("vote-panel").inner_text()  # no empty part printed as text
 
     # Live progress on the display and the console: never partial results.
     expect(display.get_by_test_id("poll-progress")).to_contain_text("Đã biểu quyết: 3/4")
