@@ -265,6 +265,7 @@ const STRINGS = {
     go: "Go",
     pages: "{n} pages",
     pages_docs: "{n} documents",
+    pages_docs_one: "{n} document",
 
     attendance: "Attendance",
     check_in: "Check in",
@@ -425,7 +426,9 @@ export function addStrings(extra) {
 /** Translate `key`, filling `{slot}`s from params. Unknown keys show themselves. */
 export function t(key, params = {}) {
   const lang = getLang();
-  let s = STRINGS[lang][key] ?? STRINGS.vi[key] ?? key;
+  // English needs a singular ("1 document"); Vietnamese has none, so only "_one" keys where it differs.
+  const one = params.n === 1 ? STRINGS[lang][`${key}_one`] : undefined;
+  let s = one ?? STRINGS[lang][key] ?? STRINGS.vi[key] ?? key;
   for (const [k, v] of Object.entries(params)) s = s.split(`{${k}}`).join(String(v));
   return s;
 }
