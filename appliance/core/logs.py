@@ -39,3 +39,6 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # Access logs would carry URLs with document ids and tokens in query strings.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every request at INFO: the devices program polls the local API every few
+    # seconds, which would bury the lines a person looks for (the printed pairing codes).
+    logging.getLogger("httpx").setLevel(logging.WARNING)

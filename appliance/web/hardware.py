@@ -70,6 +70,7 @@ class HardwareBoard:
         self.reported_at: float | None = None
         self._changed = asyncio.Condition()
         self._version = 0
+        self._closing = False
 
     # -- the server side ------------------------------------------------------
     def saw(self, position: int, events: list[Event]) -> None:
@@ -87,10 +88,17 @@ class HardwareBoard:
         with contextlib.suppress(RuntimeError):  # no loop: nobody can be waiting
             asyncio.get_running_loop().create_task(notify())
 
+    async def release(self) -> None:
+        """On shutdown: answer every waiting long poll now, so none is cut off mid-request."""
+        self._closing = True
+        self._bump()
+        async with self._changed:
+            self._changed.notify_all()
+
     async def wait_plan(self, after: int, timeout: float) -> dict[str, Any]:
         """The plan once the state is past ``after`` (or at once), else after ``timeout``."""
         state = self.appliance.state
-        if state.position <= after:
+        if state.position <= after and not self._closing:
             version = self._version
             async with self._changed:
                 with contextlib.suppress(TimeoutError):

@@ -65,6 +65,18 @@ class _LocalServer(uvicorn.Server):
         yield
 
 
+async def _release_long_polls(app: Any) -> None:
+    """Answer `phs devices`' waiting plan request now: uvicorn would cancel it after its
+    graceful-shutdown timeout and log the cancellation as an error on every Ctrl-C."""
+    appliance = getattr(getattr(app, "state", None), "appliance", None)
+    if appliance is None:
+        return
+    from appliance.web.hall import board_of
+
+    with contextlib.suppress(Exception):  # a box that never finished starting has no board
+        await board_of(appliance).release()
+
+
 def run_with_local(server: uvicorn.Server, app: Any, data_dir: Path, extra: tuple[uvicorn.Server, ...] = ()) -> None:
     """Run the TCP server and, once it has started (and holds the data directory), the local
     socket and any ``extra`` listeners (HTTPS: appliance/web/tls_server.py)."""
@@ -99,6 +111,7 @@ async def _both(server: uvicorn.Server, app: Any, data_dir: Path, extra: tuple[u
 
     async def shutdown(sockets: Any = None) -> None:
         local.should_exit = True  # stop taking hardware events before the appliance stops
+        await _release_long_polls(app)
         await local_task
         # uvicorn re-raises SIGTERM once serve() returns, so no code after it runs: remove
         # the socket here. A stale file would only break copies of the data directory.
