@@ -66,7 +66,7 @@ def _keygen(args: argparse.Namespace) -> int:
     from .crypto import generate_org_key
 
     if args.output.exists():
-        sys.stderr.write(f"{args.output} exists; not overwriting a signing key\n")
+        sys.stderr.write(f"LỖI / ERROR: {args.output} đã có, không ghi đè khóa ký / exists; not overwriting a signing key\n")
         return 1
     fp = generate_org_key(args.output)
     print(f"organisation key: {args.output} (keep it secret; public half in {args.output}.pub)")
