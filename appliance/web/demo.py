@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("phs.demo")
 
 BODY = "Hội đồng nhân dân phường An Bình"
-SESSION = "Kỳ họp thứ Ba, HĐND phường An Bình khóa I, nhiệm kỳ 2026–2031"
+SESSION = "Kỳ họp thứ Năm, HĐND phường An Bình khóa I, nhiệm kỳ 2026–2031"
 SITTINGS = ["Phiên họp thứ nhất (buổi sáng)", "Phiên họp thứ hai (buổi chiều)"]
 
 DELEGATES = [
