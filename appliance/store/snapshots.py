@@ -1,5 +1,11 @@
 """Sealed, versioned snapshots of projection state, each naming the journal position it covers.
 
+Each snapshot is a TinyDB database on ``SealedStorage`` (one sealed file, written once and
+atomically through TinyDB's caching middleware): a ``meta`` table with the format version
+and position, and a ``projections`` table with one document per projection (participants,
+documents, polls, ...). So the registry and the projections are TinyDB tables on disk, and
+nothing of them is readable without the sitting's data key.
+
 Start-up loads the newest snapshot that opens, then replays the journal after its
 position. A file that cannot be decoded is renamed aside (``.corrupt-<timestamp>``) and
 logged, and loading falls back to the previous one: the box keeps starting. A caller that
@@ -16,7 +22,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .sealed import Undecodable, read_sealed, write_sealed
+from tinydb import TinyDB
+from tinydb.middlewares import CachingMiddleware
+
+from .sealed import SealedStorage, Undecodable
 from .sealing import fsync_dir
 
 log = logging.getLogger(__name__)
@@ -61,8 +70,7 @@ class Snapshots:
     def save(self, position: int, state: dict[str, Any]) -> None:
         """Seal ``state`` as of journal ``position`` atomically, then keep only the newest two."""
         self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        body = {"version": self._version, "position": position, "state": state}
-        write_sealed(self._dir / f"{PREFIX}{position:012d}{SUFFIX}", self._key, body, CONTEXT)
+        _write_db(self._dir / f"{PREFIX}{position:012d}{SUFFIX}", self._key, self._version, position, state)
         stale = self._files()[KEEP:]
         for _, path in stale:
             path.unlink(missing_ok=True)
@@ -74,7 +82,7 @@ class Snapshots:
         """The newest snapshot that opens and migrates, as (position, state); None if there is none."""
         for position, path in self._files():
             try:
-                body = read_sealed(path, self._key, CONTEXT)
+                body = _read_db(path, self._key)
                 version, state = body["version"], body["state"]
                 if (
                     body["position"] != position
@@ -140,3 +148,41 @@ class Snapshots:
                 "moved_to": target.name,
             },
         )
+
+
+def _open(path: Path, key: bytes) -> TinyDB:
+    # Caching: TinyDB writes its whole file on every insert; here it writes once, on close.
+    middleware = CachingMiddleware(SealedStorage)  # type: ignore[no-untyped-call]
+    middleware.WRITE_CACHE_SIZE = 1 << 30
+    return TinyDB(path, key, CONTEXT, storage=middleware)
+
+
+def _write_db(path: Path, key: bytes, version: int, position: int, state: dict[str, Any]) -> None:
+    """One snapshot as a fresh TinyDB database, flushed as one sealed atomic write."""
+    # A fresh file: TinyDB appends to what it finds, and a position saved twice must not.
+    tmp = path.with_name(path.name + ".new")
+    tmp.unlink(missing_ok=True)
+    db = _open(tmp, key)
+    try:
+        db.table("meta").insert({"version": version, "position": position})
+        db.table("projections").insert_multiple({"name": name, "value": value} for name, value in state.items())
+    finally:
+        db.close()
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def _read_db(path: Path, key: bytes) -> dict[str, Any]:
+    """The snapshot's version, position and state; Undecodable when it is not one of ours."""
+    if path.stat().st_size == 0:
+        raise Undecodable(message_en="An empty snapshot file.")
+    db = _open(path, key)
+    try:
+        meta = db.table("meta").all()
+        rows = db.table("projections").all()
+    finally:
+        db.close()  # nothing changed, so the caching middleware writes nothing back
+    if len(meta) != 1 or any(not isinstance(r.get("name"), str) or "value" not in r for r in rows):
+        raise Undecodable(message_en="Snapshot tables are not as written.")
+    return {"version": meta[0].get("version"), "position": meta[0].get("position"),
+            "state": {r["name"]: r["value"] for r in rows}}

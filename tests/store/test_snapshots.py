@@ -135,3 +135,29 @@ def test_set_aside_by_a_caller_falls_back_to_the_older_snapshot(tmp_path: Path, 
     assert re.fullmatch(r"snapshot-000000000020\.sealed\.corrupt-\d{8}T\d{6}", names[1])
     assert len(names) == 2
     assert [(r.__dict__["event"], r.__dict__["reason"]) for r in caplog.records] == [("snapshot_corrupt", "ValidationError")]
+
+
+def test_a_snapshot_is_a_sealed_tinydb_database_of_projections(tmp_path: Path) -> None:
+    from tinydb import TinyDB
+
+    Snapshots(tmp_path, KEY).save(7, {"participants": {"p_1": {"name": NAME}}, "position": 7})
+    path = tmp_path / "snapshot-000000000007.sealed"
+    assert NAME.encode() not in path.read_bytes() and path.read_bytes()[:4] == b"PHSS"
+    db = TinyDB(path, KEY, b"phs-snapshot", storage=SealedStorage)
+    assert db.table("meta").all() == [{"version": 1, "position": 7}]
+    assert db.table("projections").all() == [
+        {"name": "participants", "value": {"p_1": {"name": NAME}}},
+        {"name": "position", "value": 7},
+    ]
+    db.close()
+
+
+def test_a_snapshot_with_extra_meta_rows_is_set_aside(tmp_path: Path) -> None:
+    from tinydb import TinyDB
+
+    Snapshots(tmp_path, KEY).save(7, {"n": 7})
+    db = TinyDB(tmp_path / "snapshot-000000000007.sealed", KEY, b"phs-snapshot", storage=SealedStorage)
+    db.table("meta").insert({"version": 1, "position": 8})
+    db.close()
+    assert Snapshots(tmp_path, KEY).load() is None
+    assert len(list(tmp_path.glob("*.corrupt-*"))) == 1
