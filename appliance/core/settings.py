@@ -92,6 +92,7 @@ class Settings:
     conference: str = field(default="simulated", metadata={"help": "Conference system `phs devices` drives: simulated, phs-bus, cocon or none."})
     bus_device: str = field(default="", metadata={"help": "phs-bus line device; empty: the adapter is found by its USB vendor/product id and followed as it is plugged and pulled."})
     cocon_host: str = field(default="", metadata={"help": "Address of the Televic CoCon room server (REST API on port 8890) when conference is cocon."})
+    card_readers: str = field(default="", metadata={"help": "USB card readers at the door `phs devices` reads check-in cards from: comma-separated VENDOR:PRODUCT ids (0c2e:0b61) or name fragments (barcode); empty: none. A keyboard that matches nothing is never read."})
     kiosk_command: str = field(default="", metadata={"help": "Command starting one kiosk browser per connected display output ({url}, {connector}, {profile}); empty: outputs are only reported."})
 
     @staticmethod

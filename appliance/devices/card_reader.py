@@ -6,8 +6,10 @@ so `phs devices` finds it with pyudev (an input device with a keyboard, matching
 configured ``VENDOR:PRODUCT`` ids or a name fragment: a real keyboard must never be
 taken for a reader), grabs it so its keystrokes reach no console, decodes the raw
 input events into card codes and posts each one to the server's local API, which checks
-that delegate in (``POST /api/local/attendance/card``). Without udev (a container, CI)
-nothing is found and that is logged at debug level, as for every other optional device.
+that delegate in (``POST /api/local/attendance/card``). ``CardReaders`` keeps one reading
+task per reader found (``PHS_CARD_READERS``) and looks again when udev reports an input
+device added or removed, or every few seconds without udev. Without udev (a container,
+CI) nothing is found and that is logged at debug level, as for every other optional device.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import struct
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -36,6 +39,8 @@ EVIOCGRAB = 0x40044590
 KEY_ENTER, KEY_KPENTER = 28, 96
 SHIFTS = frozenset({42, 54})
 MAX_CODE = 120  # a card code is short; a stuck key must not grow a buffer forever
+RESCAN_S = 5.0  # without udev nobody says a reader was plugged in: look again this often
+EVENT_NODE = re.compile(r"event\d+")  # /dev/input/eventN; never mouseN or jsN
 # Linux key codes -> characters (US layout, as readers emulate it); shifted variants.
 KEYMAP: dict[int, tuple[str, str]] = {
     **{code: (ch, ch) for code, ch in zip(range(2, 11), "123456789", strict=True)},
@@ -107,7 +112,7 @@ def find_readers(match: Iterable[str], context: Any = None) -> list[str]:
     found: list[str] = []
     for device in context.list_devices(subsystem="input", ID_INPUT_KEYBOARD="1"):
         node = device.device_node or ""
-        if not node.startswith("/dev/input/event"):
+        if not EVENT_NODE.fullmatch(Path(node).name):
             continue
         ids = f"{device.get('ID_VENDOR_ID', '')}:{device.get('ID_MODEL_ID', '')}".lower()
         name = " ".join(str(device.get(k, "")) for k in ("ID_MODEL", "ID_VENDOR", "NAME")).lower()
@@ -118,15 +123,24 @@ def find_readers(match: Iterable[str], context: Any = None) -> list[str]:
 
 async def read_cards(node: str | Path, on_card: Callable[[str], Awaitable[None]], *, grab: bool = True) -> None:
     """Read one reader until it is unplugged (EOF or an error), handing every code to ``on_card``."""
-    # Opened off the event loop: a FIFO standing in for the device blocks until its writer comes.
-    fd = await asyncio.to_thread(os.open, str(node), os.O_RDONLY)
+    # Opened off the event loop, and non-blocking: reads wait on the loop, so cancelling the
+    # task (a clean stop, an unplugged reader) leaves no thread blocked in read(2).
+    fd = await asyncio.to_thread(os.open, str(node), os.O_RDONLY | os.O_NONBLOCK)
+    loop = asyncio.get_running_loop()
+    readable = asyncio.Event()
+    loop.add_reader(fd, readable.set)
     try:
         if grab:
             with contextlib.suppress(OSError):  # a FIFO in tests, or a reader someone else holds
                 fcntl.ioctl(fd, EVIOCGRAB, 1)
         decoder = KeyDecoder()
         while True:
-            data = await asyncio.to_thread(os.read, fd, EVENT.size * 64)
+            await readable.wait()
+            readable.clear()
+            try:
+                data = os.read(fd, EVENT.size * 64)
+            except BlockingIOError:
+                continue
             if not data:
                 return
             for code in decoder.feed(data):
@@ -134,6 +148,7 @@ async def read_cards(node: str | Path, on_card: Callable[[str], Awaitable[None]]
     except OSError as exc:
         log.info("card reader gone", extra={"node": str(node), "error": type(exc).__name__})
     finally:
+        loop.remove_reader(fd)
         os.close(fd)
 
 
@@ -150,3 +165,108 @@ def card_poster(data_dir: Path) -> Callable[[str], Awaitable[None]]:
             log.info("card checked in", extra={"seat": (answer.get("participant") or {}).get("seat")})
 
     return post
+
+
+def parse_match(text: str) -> list[str]:
+    """``PHS_CARD_READERS``: comma-separated ``VENDOR:PRODUCT`` ids or name fragments."""
+    return [m.strip() for m in text.split(",") if m.strip()]
+
+
+def open_input_monitor() -> Any:
+    """A udev monitor of input devices, or None without udev (then ``CardReaders`` polls)."""
+    if not UDEV_CONTROL.exists():
+        log.debug("no udev: card readers looked for every few seconds")
+        return None
+    try:
+        import pyudev
+
+        monitor = pyudev.Monitor.from_netlink(pyudev.Context())
+        monitor.filter_by("input")
+        monitor.start()
+    except Exception as exc:  # no permission for netlink, a broken udev
+        log.warning("udev input monitor failed to open, polling for card readers", extra={"error": str(exc)})
+        return None
+    return monitor
+
+
+class CardReaders:
+    """The door's card readers: one reading task per configured reader that is plugged in."""
+
+    def __init__(
+        self,
+        match: Iterable[str],
+        on_card: Callable[[str], Awaitable[None]],
+        *,
+        context: Any = None,
+        open_monitor: Callable[[], Any] = open_input_monitor,
+        interval: float = RESCAN_S,
+        grab: bool = True,
+    ) -> None:
+        self.match = list(match)
+        self.on_card = on_card
+        self.context = context
+        self.open_monitor = open_monitor
+        self.interval = interval
+        self.grab = grab
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+
+    def reading(self) -> list[str]:
+        """The nodes read now."""
+        return sorted(node for node, task in self.tasks.items() if not task.done())
+
+    async def rescan(self) -> None:
+        """Start a task for every reader found and not yet read; stop those no longer found."""
+        found = set(await asyncio.to_thread(find_readers, self.match, self.context))
+        for node, task in list(self.tasks.items()):
+            if node in found and not task.done():
+                continue
+            del self.tasks[node]
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            elif not task.cancelled() and (exc := task.exception()) is not None:
+                log.warning("card reader failed", extra={"node": node, "error": type(exc).__name__})
+        for node in sorted(found - self.tasks.keys()):
+            self.tasks[node] = asyncio.create_task(read_cards(node, self.on_card, grab=self.grab))
+            log.info("card reader found", extra={"node": node})
+
+    async def run(self) -> None:
+        """Scan now, then on udev's input add/remove events (or every ``interval`` s); cancel to stop."""
+        monitor = self.open_monitor()
+        loop = asyncio.get_running_loop()
+        woken = asyncio.Event()
+        if monitor is not None:
+            loop.add_reader(monitor.fileno(), woken.set)
+        try:
+            await self.rescan()
+            while True:
+                if monitor is None:
+                    await asyncio.sleep(self.interval)
+                else:
+                    await woken.wait()
+                    woken.clear()
+                    if not self._drain(monitor):
+                        continue
+                await self.rescan()
+        finally:
+            if monitor is not None:
+                loop.remove_reader(monitor.fileno())
+            await self.close()
+
+    @staticmethod
+    def _drain(monitor: Any) -> bool:
+        """Read every pending udev event; True when an input device was added or removed."""
+        relevant = False
+        while (device := monitor.poll(timeout=0)) is not None:
+            relevant = relevant or device.action in ("add", "remove")
+        return relevant
+
+    async def close(self) -> None:
+        """Stop every reading task."""
+        tasks, self.tasks = list(self.tasks.values()), {}
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

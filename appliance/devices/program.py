@@ -3,7 +3,8 @@
 It watches the machine (USB sticks, serial adapters, display connectors), runs the
 configured conference system (``PHS_CONFERENCE``: simulated, phs-bus, cocon) with the
 bridge that carries its events to the server and the server's floor plan back to the
-microphones, keeps one kiosk browser per connected display output, and reports units
+microphones, keeps one kiosk browser per connected display output, reads the door's
+card readers (``PHS_CARD_READERS``) into check-ins, and reports units
 and outputs to the server every two seconds for the technician screen. It stops
 promptly on SIGTERM (supervisord) and SIGINT.
 """
@@ -26,6 +27,7 @@ from appliance.core.logs import setup_logging
 from appliance.core.settings import Settings
 from appliance.devices.bridge import Bridge
 from appliance.devices.bus_adapter import BusAttachment
+from appliance.devices.card_reader import CardReaders, card_poster, parse_match
 from appliance.devices.cocon import CoConSystem
 from appliance.devices.conference import ConferenceEvent, KeypadVote, SimulatedConferenceSystem
 from appliance.devices.displays import (
@@ -85,6 +87,7 @@ async def run(
     settings: Settings | None = None,
     scan_displays: Callable[[], dict[str, bool]] = scan_outputs,
     watch: Callable[[OnChange], PollingWatcher | UdevWatcher] = start_watcher,
+    card_readers: Callable[[Settings, Path], CardReaders | None] | None = None,
 ) -> int:
     """The program's body; tests pass their own ``stop`` event, settings and edges."""
     settings = settings or Settings.from_env(data_dir=data_dir)
@@ -104,10 +107,12 @@ async def run(
 
     watcher = watch(forward)
     displays.rescan()
+    readers = (card_readers or door_readers)(settings, data_dir)
     tasks = [
         asyncio.create_task(_log_changes(changes, _stick_handler(data_dir), hall, displays)),
         asyncio.create_task(_report(data_dir, hall, displays, rescan=not watcher.udev)),
         *hall.tasks,
+        *([asyncio.create_task(readers.run())] if readers is not None else []),
     ]
     present = watcher.present()
     log.info(
@@ -120,6 +125,7 @@ async def run(
             "storage": sum(1 for d in present if d.kind == "storage"),
             "serial": sum(1 for d in present if d.kind == "serial"),
             "displays": sum(1 for o in displays.outputs.values() if o.connected),
+            "card_readers": len(readers.match) if readers is not None else 0,  # configured, not found
             # Who runs the browsers: supervisord's programs, our own children, or nobody.
             "kiosk": {SupervisorKiosks: "supervisord", ProcessKiosks: "process"}.get(type(kiosks)),
         },
@@ -151,6 +157,12 @@ def choose_kiosks(settings: Settings, data_dir: Path, environ: Mapping[str, str]
     if environ.get("SUPERVISOR_ENABLED") and serverurl:
         return SupervisorKiosks(settings.kiosk_command, profiles, kiosk_programs_dir(data_dir), serverurl)
     return ProcessKiosks(settings.kiosk_command, profiles)
+
+
+def door_readers(settings: Settings, data_dir: Path) -> CardReaders | None:
+    """The configured door card readers, posting each card to the server; None when none is."""
+    match = parse_match(settings.card_readers)
+    return CardReaders(match, card_poster(data_dir)) if match else None
 
 
 class Hall:
