@@ -2,6 +2,7 @@
 // assigns to an output): the plan with who is present, speaking and waiting, live. After
 // a PUBLIC poll closes, each seat takes the colour of its delegate's answer; a secret
 // poll's result carries no per-delegate answers, so it can never colour a seat.
+import { get } from "./api.js";
 import { $, answerLabel, el, fill, isDelegateRole, lastClosedPoll } from "./app.js";
 import { t } from "./i18n.js";
 import { onLiveState, planBox, seatedBy, shortName } from "./seating_common.js";
@@ -9,15 +10,38 @@ import "./seating_i18n.js";
 
 const VIEW = new URLSearchParams(location.search).get("view");
 
+// The live `polls` section carries no per-delegate lists (500 names to every tablet at each
+// close); the view loads the list of the poll it colours from GET /api/polls/{id}, once: a
+// closed result never changes. null: the poll has no list (a paper poll), it colours nothing.
+const perDelegateRows = new Map(); // poll id -> rows | null
+const loading = new Set(); // poll ids being fetched
+let latest = null; // the newest live state, to redraw with once a list arrives
+
 /** The closed public poll whose answers colour the seats, if any (the one shown on the hall view). */
 export function colouringPoll(state) {
   const poll = lastClosedPoll(state);
   if (!poll || poll.method !== "public" || poll.annulled) return null;
-  const perDelegate = poll.result?.per_delegate;
-  if (!Array.isArray(perDelegate)) return null;
   const cur = state.sitting?.current_item;
   if (poll.item != null && poll.item !== cur) return null;
   return poll;
+}
+
+/** The poll's per-delegate rows: in the result itself, already loaded, or undefined (not yet). */
+function votesOf(poll) {
+  if (Array.isArray(poll.result?.per_delegate)) return poll.result.per_delegate;
+  return perDelegateRows.get(poll.id);
+}
+
+function loadVotes(poll) {
+  if (perDelegateRows.has(poll.id) || loading.has(poll.id)) return;
+  loading.add(poll.id);
+  get(`/api/polls/${encodeURIComponent(poll.id)}`).then((body) => {
+    const rows = body?.poll?.result?.per_delegate;
+    perDelegateRows.set(poll.id, Array.isArray(rows) ? rows : null);
+    if (latest) render(latest);
+  }).catch((err) => {
+    console.error(err); // not cached: the next live update tries again
+  }).finally(() => loading.delete(poll.id));
 }
 
 /** Each seat's state: speaking, waiting, present, absent, or empty; plus a vote. */
@@ -25,8 +49,11 @@ export function seatStates(state) {
   const present = new Set(state.attendance?.present_ids || []);
   const speaking = new Set((state.floor?.speaking || []).map((s) => s.participant_id));
   const waiting = new Set((state.floor?.queue || []).map((q) => q.participant_id));
-  const poll = colouringPoll(state);
-  const votes = new Map((poll?.result?.per_delegate || []).map((v) => [v.participant_id, v.answer]));
+  let poll = colouringPoll(state);
+  const rows = poll ? votesOf(poll) : null;
+  if (poll && rows === undefined) loadVotes(poll);
+  if (!Array.isArray(rows)) poll = null; // seats show presence until the list is here
+  const votes = new Map((rows || []).map((v) => [v.participant_id, v.answer]));
   const out = new Map();
   for (const [seat, p] of seatedBy(state)) {
     const status = speaking.has(p.id) ? "speaking" : waiting.has(p.id) ? "waiting" : present.has(p.id) ? "present" : "absent";
@@ -36,6 +63,7 @@ export function seatStates(state) {
 }
 
 function render(state) {
+  latest = state;
   const main = $("#seating-view");
   if (!main) return;
   const seating = state.seating || { seats: [] };

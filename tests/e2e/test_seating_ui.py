@@ -175,3 +175,88 @@ def test_printable_seat_labels_list_every_seated_delegate(browser: Any, hall_ser
         shots(page, "checkin-cards-print")
     finally:
         page.context.close()
+
+
+def test_after_a_public_poll_the_display_colours_each_seat_by_its_delegates_answer(
+    browser: Any, hall_server: Server, shots: Any
+) -> None:
+    """The live section carries no per-delegate list: the view loads it once, from the poll."""
+    expect = _expect()
+    server = hall_server
+    sec = server.secretary
+    delegates = {p["seat"]: p for p in sec.get("/api/participants").json()["participants"]
+                 if p["role"] in ("chair", "delegate") and p.get("seat")}
+    if len(delegates) != 30 or (sec.get("/api/state").json().get("sitting") or {}).get("status") != "open":
+        pytest.skip("needs the plan and the open sitting of the first test")
+    for p in delegates.values():  # quorum (16 of 30): the secretary checks everyone in
+        assert sec.post(f"/api/attendance/{p['id']}/check-in", json={}).status_code in (200, 409)
+    display = pair_page(browser, server, server.participants["Màn hình chính"]["id"], HALL, "display.html")
+    chair, voter = token_for(server, delegates[1]["id"]), token_for(server, delegates[10]["id"])
+    try:
+        display.goto(f"{server.base}/ui/display.html?view=seating")
+        expect(display.get_by_test_id("view-seat-12")).to_have_attribute("data-state", "present")
+        opened = chair.post("/api/polls", json={"question": "Thông qua sơ đồ chỗ ngồi", "method": "public"})
+        assert opened.status_code == 200, opened.text
+        poll_id = opened.json()["poll"]["id"]
+        fetched: list[str] = []
+        display.on("request", lambda r: r.url.endswith(f"/api/polls/{poll_id}") and fetched.append(r.url))
+        assert voter.post(f"/api/polls/{poll_id}/ballots", json={"answer": "for"}).status_code == 200
+        assert chair.post(f"/api/polls/{poll_id}/close", json={}).status_code == 200
+        live = sec.get("/api/state").json()["polls"][-1]
+        assert live["id"] == poll_id and "per_delegate" not in live["result"]  # why the view must fetch
+
+        seat10, seat12 = display.get_by_test_id("view-seat-10"), display.get_by_test_id("view-seat-12")
+        expect(seat10).to_have_attribute("data-vote", "for", timeout=15_000)
+        expect(seat10).to_have_class("seat seat-seat seat-vote-for")
+        expect(seat12).to_have_attribute("data-vote", "not_voted")
+        expect(seat12).to_have_class("seat seat-seat seat-vote-not_voted")
+        votes = display.locator("[data-testid=seat-view-plan] .seat").evaluate_all("ns => ns.map(n => n.dataset.vote)")
+        assert (votes.count("for"), votes.count("not_voted")) == (1, 29)
+        # Another live update redraws the plan from the list already loaded: no second fetch.
+        assert sec.post(f"/api/attendance/{delegates[25]['id']}/check-out", json={}).status_code == 200
+        expect(display.get_by_test_id("view-seat-25")).to_have_attribute("data-state", "absent")
+        expect(seat10).to_have_attribute("data-vote", "for")
+        assert fetched == [f"{server.base}/api/polls/{poll_id}"]
+        shots(display, "seating-view-public-poll")
+    finally:
+        chair.close()
+        voter.close()
+        display.context.close()
+
+
+def test_the_secretary_corrects_and_removes_participants_from_the_list(browser: Any, hall_server: Server, shots: Any) -> None:
+    expect = _expect()
+    server = hall_server
+    people = server.secretary.get("/api/participants").json()["participants"]
+    voter = next((p for p in people if p.get("seat") == 10), None)
+    polls = server.secretary.get("/api/state").json()["polls"]
+    if voter is None or not any(p["status"] == "closed" for p in polls):
+        pytest.skip("needs the plan and the poll of the earlier tests")
+    guest = server.secretary.post("/api/participants", json={"participants": [{"name": "Khách mời Nhập nhầm", "role": "guest"}]})
+    gid = guest.json()["participants"][0]["id"]
+    page = pair_page(browser, server, server.secretary_id, {"width": 1440, "height": 1000}, "secretary.html")
+    try:
+        page.get_by_test_id(f"edit-{gid}").click()
+        page.get_by_test_id("participant-edit-name").fill("Khách mời Đúng tên")
+        page.get_by_test_id("participant-edit-unit").fill("Sở Tài chính")
+        page.get_by_test_id("participant-edit-save").click()
+        row = page.locator(f'tr[data-participant="{gid}"]')
+        expect(row).to_contain_text("Khách mời Đúng tên")
+        expect(row).to_contain_text("Sở Tài chính")
+        listed = {p["id"]: p for p in server.secretary.get("/api/participants").json()["participants"]}
+        assert (listed[gid]["name"], listed[gid]["unit"], listed[gid]["title"]) == ("Khách mời Đúng tên", "Sở Tài chính", "")
+
+        # A delegate who voted stays; the refusal is shown as the server wrote it.
+        page.get_by_test_id(f"remove-{voter['id']}").click()
+        page.get_by_test_id("participant-remove-confirm").click()
+        expect(page.get_by_test_id("participant-remove-error")).to_have_text(
+            f"{voter['name']} đã biểu quyết: không thể xóa khỏi danh sách.")
+        shots(page, "secretary-participant-remove-refused")
+        page.get_by_test_id("participant-remove-cancel").click()
+
+        page.get_by_test_id(f"remove-{gid}").click()
+        page.get_by_test_id("participant-remove-confirm").click()
+        expect(row).to_have_count(0)
+        assert gid not in {p["id"] for p in server.secretary.get("/api/participants").json()["participants"]}
+    finally:
+        page.context.close()
