@@ -6,6 +6,7 @@ import { t } from "./i18n.js";
 import { renderMinutes } from "./minutes.js";
 import { renderPollsSecretary } from "./polls_secretary.js";
 import { renderDocsManage } from "./secretary_docs.js";
+import { participantButtons } from "./secretary_participants.js";
 
 const TECH = new URLSearchParams(location.search).has("tech");
 const ROLES = ["delegate", "chair", "vice_chair", "secretary", "technician", "display", "guest"];
@@ -65,7 +66,8 @@ function renderParticipants(state) {
     const here = present.has(p.id);
     return el("tr", { "data-participant": p.id },
       el("td", { text: p.seat ?? "" }),
-      el("td", {}, el("div", { class: "cell-name", text: p.name }), p.title ? el("div", { class: "muted small", text: p.title }) : null),
+      el("td", {}, el("div", { class: "cell-name", text: p.name }),
+        ...[p.title, p.unit, p.team].filter(Boolean).map((x) => el("div", { class: "muted small", text: x }))),
       el("td", { text: roleLabel(p.role) }),
       el("td", { class: here ? "present-yes" : "present-no", text: delegate ? (here ? `✓ ${t("yes")}` : t("no")) : "" }),
       el("td", { class: "row-actions" },
@@ -75,7 +77,8 @@ function renderParticipants(state) {
           ? el("button", { type: "button", class: "btn", text: here ? t("check_out_for") : t("check_in_for"),
               onclick: (e) => run(e.currentTarget, () =>
                 post(`/api/attendance/${encodeURIComponent(p.id)}/${here ? "check-out" : "check-in"}`, {})) })
-          : null));
+          : null,
+        TECH ? null : participantButtons(p)));
   });
   fill($("#participants"), rows);
 }

@@ -159,13 +159,21 @@ def _add_participants(state: SessionState, actor: Actor, args: dict[str, Any], n
             if seat in seats:
                 raise refuse("invalid", f"Dòng {i + 1}: ghế {seat} đã có người.", f"Row {i + 1}: seat {seat} is taken.", row=i + 1)
             seats.add(seat)
-        pid = ids[i] if i < len(ids) and isinstance(ids[i], str) else f"p{len(state.participants) + i + 1}"
+        pid = ids[i] if i < len(ids) and isinstance(ids[i], str) else _free_id(state, out, len(state.participants) + i + 1)
         out.append(
             ev.ParticipantAdded(
                 pid, name, role, seat, _text(row, "title", required=False), _text(row, "team", required=False)
             )
         )
     return out
+
+
+def _free_id(state: SessionState, added: list[Event], n: int) -> str:
+    """``pN`` not yet taken: after a removal the count alone would give an existing id."""
+    taken = {*state.participants, *(getattr(e, "id", "") for e in added)}
+    while f"p{n}" in taken:
+        n += 1
+    return f"p{n}"
 
 
 @handles("add_agenda_item", "agenda.manage")

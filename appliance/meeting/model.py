@@ -28,6 +28,7 @@ class Participant(BaseModel):
     seat: int | None = None
     title: str = ""
     team: str = ""
+    unit: str = ""  # đơn vị; an import folds it into ``title``, an edit keeps it apart (meeting/participants.py)
 
     @property
     def is_delegate(self) -> bool:

@@ -10,6 +10,7 @@ import appliance.meeting.doc_rules  # noqa: F401
 import appliance.meeting.floor  # noqa: F401
 import appliance.meeting.groups  # noqa: F401
 import appliance.meeting.minutes  # noqa: F401
+import appliance.meeting.participants  # noqa: F401
 import appliance.meeting.poll_commands  # noqa: F401
 import appliance.meeting.poll_events  # noqa: F401
 import appliance.meeting.poll_prepared  # noqa: F401

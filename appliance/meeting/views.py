@@ -145,7 +145,7 @@ def section(state: SessionState, name: str, actor: Actor) -> Any:
         return {d.id: document_view(d, state, actor) for d in state.documents.values() if d.replaced_by is None and may_read(d, actor, state)}
     if name == "participants":
         return [
-            {"id": p.id, "name": p.name, "role": p.role, "seat": p.seat, "title": p.title, "team": p.team}
+            {"id": p.id, "name": p.name, "role": p.role, "seat": p.seat, "title": p.title, "unit": p.unit, "team": p.team}
             for p in sorted(state.participants.values(), key=lambda p: (p.seat or 10**6, p.id))
         ]
     if name == "attendance":

@@ -1,8 +1,8 @@
-"""Participants' import, the seating plan, custom roles and check-in rules (issue 5).
+"""Participants' import and edits, the seating plan, custom roles and check-in rules (issue 5).
 
 Thin: the reading of lists is ``appliance.meeting.roster`` (shared with the USB
 bundles), the rules are ``meeting.seating``, ``meeting.custom_roles`` and
-``meeting.attendance_pin``. An import is one command, so a list goes in whole or not at all.
+``meeting.attendance_pin``, ``meeting.participants``. An import is one command, so a list goes in whole or not at all.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 import secrets
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import Request, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
@@ -142,6 +142,25 @@ async def set_role(request: Request[Any, Any, Any], participant_id: str, data: A
     return await run(request, "set_role", {"participant_id": participant_id, "role": body_dict(data).get("role")})
 
 
+@put("/api/participants/{participant_id:str}", opt={"permission": "participant.manage"}, status_code=200)
+async def edit_participant(request: Request[Any, Any, Any], participant_id: str, data: Any = None) -> dict[str, Any]:
+    """Correct a participant: any of ``{"name", "title", "unit", "team"}``; the others stay."""
+    body = body_dict(data)
+    args: dict[str, Any] = {k: body[k] for k in ("name", "title", "unit", "team") if k in body}
+    outcome = await run(request, "edit_participant", {**args, "participant_id": participant_id})
+    person = request.app.state.appliance.state.participants[participant_id]
+    return {"position": outcome["position"], "participant": person.model_dump()}
+
+
+@delete("/api/participants/{participant_id:str}", opt={"permission": "participant.manage"}, status_code=200)
+async def remove_participant(request: Request[Any, Any, Any], participant_id: str) -> dict[str, Any]:
+    """Remove a participant who is in no sitting's record; their paired devices are revoked."""
+    state = request.app.state.appliance.state
+    devices = sorted(d.id for d in state.devices.values() if d.participant_id == participant_id and not d.revoked)
+    outcome = await run(request, "remove_participant", {"participant_id": participant_id})
+    return {"position": outcome["position"], "removed": participant_id, "revoked": devices}
+
+
 @post("/api/attendance/pin-rule", opt={"permission": "participant.manage"}, status_code=200)
 async def pin_rule(request: Request[Any, Any, Any], data: Any = None) -> dict[str, Any]:
     """Require (or not) the delegate's PIN for a check-in from their own tablet: ``{"required": true}``."""
@@ -167,4 +186,7 @@ async def _pin(request: Request[Any, Any, Any], data: Any, participant_id: str |
     result = await run(request, "set_pin", args)
     return {"ok": True, "position": result["position"]}
 
-ROUTES = [import_participants, read_seating, set_plan, assign, auto, define_role, set_role, pin_rule, set_own_pin, set_pin_for]
+ROUTES = [
+    import_participants, read_seating, set_plan, assign, auto, define_role, set_role,
+    edit_participant, remove_participant, pin_rule, set_own_pin, set_pin_for,
+]
