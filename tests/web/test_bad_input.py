@@ -19,10 +19,14 @@ def open_poll(hall: Hall) -> str:
 
 
 def test_unknown_route_and_method(hall: Hall) -> None:
+    before = position(hall)
     r = hall.call("GET", "/api/nothing-here", "secretary")
+    assert (r.status_code, r.json()["code"]) == (404, "not_found")
+    r = hall.call("POST", "/api/nothing-here", "secretary", json={"title": "x"})
     assert (r.status_code, r.json()["code"]) == (404, "not_found")
     r = hall.call("DELETE", "/api/state", "secretary")
     assert (r.status_code, r.json()["code"]) == (405, "invalid")
+    assert position(hall) == before
 
 
 def test_malformed_json_and_wrong_types_change_nothing(hall: Hall) -> None:
@@ -41,12 +45,15 @@ def test_malformed_json_and_wrong_types_change_nothing(hall: Hall) -> None:
 def test_vote_refusals_each_with_its_code(hall: Hall) -> None:
     poll = open_poll(hall)
     path = f"/api/polls/{poll}/ballots"
+    opened = position(hall)
     r = hall.call("POST", path, None, json={"answer": "for"})
     assert (r.status_code, r.json()["code"]) == (401, "not_paired")
     r = hall.call("POST", path, "guest", json={"answer": "for"})
     assert (r.status_code, r.json()["code"]) == (403, "forbidden")
     r = hall.call("POST", path, "delegate", json={"answer": "perhaps"})
     assert (r.status_code, r.json()["code"]) == (400, "invalid")
+    assert position(hall) == opened  # an unpaired device, a guest, a wrong answer: nothing recorded
+    assert hall.call("GET", f"/api/polls/{poll}", "display").json()["poll"]["voted"] == 0
     assert hall.call("POST", path, "delegate", json={"answer": "for"}).status_code == 200
     before = position(hall)
     r = hall.call("POST", path, "delegate", json={"answer": "against"})
