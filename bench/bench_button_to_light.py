@@ -5,7 +5,7 @@ Measures on the simulated line (the pseudo-terminal's master side):
   to the SET frame that lights its ring green ("waiting") arriving back;
 - grant_to_relay: from the chair's grant request leaving the console to the SET frame
   that closes the unit's relay.
-Target: p99 < 100 ms for both. Prints a table and one JSON line {"bench": "button_to_light", ...}.
+Target: p99 < 100 ms for both. Prints a table and one JSON line {"bench": "button_to_light", "figures": {...}}.
 
     .venv/bin/python bench/bench_button_to_light.py [--units 250] [--rounds 40] [--baseline-units 5]
 
@@ -132,4 +132,5 @@ if __name__ == "__main__":
         ratio = result[key.replace("_ms", "_p99_ratio")]
         print(f"{key:20s} p50 {v['p50']:6.1f}  p99 {v['p99']:6.1f}  max {v['max']:6.1f}  (target p99 < 100 ms; "
               f"p99 ratio to {args.baseline_units} units: {ratio})")
-    print(json.dumps(result, ensure_ascii=False))
+    name = result.pop("bench")
+    print(json.dumps({"bench": name, "figures": result}, ensure_ascii=False))

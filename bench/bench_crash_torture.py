@@ -6,7 +6,7 @@ Idempotency-Key, the poll closes; acknowledged ballots must all be there, no del
 counted twice, the chain must verify (API, and ``phs journal verify`` every few rounds).
 
 Usage: .venv/bin/python bench/bench_crash_torture.py [--rounds 50] [--delegates 30] [--cli-every 5]
-Ends with one JSON line: {"bench": "crash_torture", ...}.
+Ends with one JSON line: {"bench": "crash_torture", "figures": {...}}.
 """
 
 from __future__ import annotations
@@ -45,10 +45,10 @@ async def main(rounds: int, delegates: int, cli_every: int) -> int:
     print(f"chain faults        {tally.chain_faults}")
     print(f"kill after (ms)     median {statistics.median(tally.kill_after_ms):.0f}, max {max(tally.kill_after_ms):.0f}")
     print(f"time                {total:.1f} s ({per_round:.2f} s a round, restart included)")
-    print(json.dumps({"bench": "crash_torture", "rounds": tally.rounds, "delegates": delegates,
-                      "acknowledged": tally.acknowledged, "in_flight": tally.in_flight, "lost": tally.lost,
-                      "duplicates": tally.duplicates, "chain_faults": tally.chain_faults,
-                      "seconds": round(total, 1), "seconds_per_round": round(per_round, 2)}))
+    print(json.dumps({"bench": "crash_torture", "figures": {
+        "rounds": tally.rounds, "delegates": delegates, "acknowledged": tally.acknowledged,
+        "in_flight": tally.in_flight, "lost": tally.lost, "duplicates": tally.duplicates,
+        "chain_faults": tally.chain_faults, "seconds": round(total, 1), "seconds_per_round": round(per_round, 2)}}))
     return 0 if (tally.lost, tally.duplicates, tally.chain_faults) == (0, 0, 0) else 1
 
 

@@ -24,7 +24,7 @@ same socket once durable: appliance/web/live_ballots.py); ``--via http`` sends o
 would have, so every update of the live channel carries their results too.
 
 Usage: .venv/bin/python bench/bench_vote_burst.py [--delegates 500] [--method secret|public] [--via live|http] [--earlier N]
-Ends with one JSON line: {"bench": "vote_burst", ...}.
+Ends with one JSON line: {"bench": "vote_burst", "figures": {...}}.
 """
 
 from __future__ import annotations
@@ -296,7 +296,8 @@ def main() -> None:
           f"p99 {figures['bare_ws_echo_500']['p99_ms']} ms")
     print(f"ratio: ack p99 = {figures['ack_p99_over_echo_p99']} x bare echo p99 = "
           f"{figures['ack_p99_over_fsync_p99']} x raw fsync p99")
-    print(json.dumps(figures, ensure_ascii=False))
+    name = figures.pop("bench")
+    print(json.dumps({"bench": name, "figures": figures}, ensure_ascii=False))
 
 
 if __name__ == "__main__":
