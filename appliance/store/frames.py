@@ -305,7 +305,12 @@ def iter_records(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (position, record) after ``after``, reading each segment up to its size; shredded ones are skipped."""
     prev: bytes | None = None
-    for path, size in segments:
+    for index, (path, size) in enumerate(segments):
+        following = segments[index + 1][0].stem if index + 1 < len(segments) else ""
+        if following.isdigit() and int(following) < after:
+            # Names are first positions: every frame here is before ``after - 1``, so none is
+            # yielded and none is the one the next frame chains to. Start-up skips it unread.
+            continue
         with path.open("rb") as fh:
             buf = fh.read(size)
         off = 0

@@ -333,3 +333,32 @@ async def test_empty_segment_left_by_a_crash_during_roll_is_reused(tmp_path: Pat
     assert sorted(p.name for p in tmp_path.glob("*.seg")) == ["00000001.seg", "00000004.seg"]
     assert await reopen_records(tmp_path) == [(i, record(i)) for i in range(1, 5)]
     assert verify_journal(tmp_path, KEY).ok is True
+
+
+async def test_records_after_a_position_skip_whole_earlier_segments_and_chain_on(tmp_path: Path, monkeypatch: Any) -> None:
+    """Start-up replays after the snapshot: earlier segments are not read at all."""
+    from appliance.store import frames as frames_mod
+
+    monkeypatch.setattr(frames_mod, "SEGMENT_LIMIT", 600)  # a few records a segment
+    journal = await Journal.open(tmp_path, KEY)
+    for i in range(40):
+        await journal.append({"n": i})
+    await journal.close()
+    segments = frames_mod.list_segments(tmp_path)
+    assert len(segments) > 4
+    opened: list[str] = []
+    real_open = Path.open
+
+    def spy(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self.suffix == frames_mod.SEGMENT_SUFFIX:
+            opened.append(self.stem)
+        return real_open(self, *args, **kwargs)
+
+    journal = await Journal.open(tmp_path, KEY)
+    after = int(segments[3].stem) + 1
+    monkeypatch.setattr(Path, "open", spy)
+    got = [(p, r["n"]) for p, r in journal.records(after=after)]
+    monkeypatch.undo()
+    await journal.close()
+    assert got == [(p, p - 1) for p in range(after + 1, 41)]
+    assert opened[0] == segments[3].stem  # it holds the frame the next one chains to; earlier ones are skipped
