@@ -3,9 +3,10 @@
 from appliance.documents.const import RENDERED_AT_INGEST, SIZES
 from appliance.documents.convert import images_to_pdf
 from appliance.documents.models import DocumentRecord, IngestedDocument, PageInfo, SearchHit, Word
-from appliance.documents.pipeline import ingest_and_render, shutdown_pool, warm_up
+from appliance.documents.pipeline import ingest_and_render, shutdown_pool, start_ingest, warm_up
 from appliance.documents.reader import ingest
 from appliance.documents.render import media_type, render_page
+from appliance.documents.rendering import PageRendering
 from appliance.documents.search import load_text_blob, search, text_blob
 from appliance.documents.text import normalize_extracted
 
@@ -14,6 +15,7 @@ __all__ = [
     "SIZES",
     "DocumentRecord",
     "IngestedDocument",
+    "PageRendering",
     "PageInfo",
     "SearchHit",
     "Word",
@@ -26,6 +28,7 @@ __all__ = [
     "render_page",
     "search",
     "shutdown_pool",
+    "start_ingest",
     "text_blob",
     "warm_up",
 ]

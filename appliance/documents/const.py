@@ -39,6 +39,10 @@ A4_PT: Final = (595.0, 842.0)
 POOL_WORKERS: Final = 2
 #: Pages per render job: small enough for smooth progress, big enough to amortise opening the PDF.
 RENDER_CHUNK: Final = 8
+#: A document of at most this many pages is rendered whole before its upload is answered:
+#: that is about one round of the pool, and nobody then sees its pages pending. A longer
+#: one is added once page 1 is stored and the rest render in the background.
+WHOLE_BEFORE_ANSWER_PAGES: Final = POOL_WORKERS * RENDER_CHUNK
 #: A single job (normalize, extract, a chunk of pages) that runs longer is killed and refused.
 JOB_TIMEOUT_S: Final = 120.0
 #: Address-space cap of a worker process, so a decompression bomb fails inside MuPDF

@@ -1,4 +1,4 @@
-"""Ingest and render an upload off the event loop, page 1 first.
+"""Ingest and render an upload off the event loop, page 1 first, the rest in the background.
 
 All MuPDF work runs in a small process pool (``POOL_WORKERS``): the event loop of the
 web server never stalls, a MuPDF crash or a memory bomb kills a worker and not the
@@ -23,18 +23,19 @@ from appliance.documents.const import (
     DEFAULT_FORMAT,
     JOB_TIMEOUT_S,
     POOL_WORKERS,
-    RENDER_CHUNK,
     RENDERED_AT_INGEST,
     SIZES,
 )
 from appliance.documents.models import DocumentRecord
 from appliance.documents.reader import Normalized
 from appliance.documents.render import render_pages
+from appliance.documents.rendering import PageRendering
 from appliance.documents.sniff import sniff
 
 log = logging.getLogger(__name__)
 
 _pool: ProcessPoolExecutor | None = None
+_stopping = False
 
 
 def _get_pool() -> ProcessPoolExecutor:
@@ -43,8 +44,9 @@ def _get_pool() -> ProcessPoolExecutor:
     forkserver, not fork: forking a server that runs threads (uvloop, the journal writer)
     can copy held locks; the fork server preloads PyMuPDF so a new worker starts fast.
     """
-    global _pool
+    global _pool, _stopping
     if _pool is None:
+        _stopping = False
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["appliance.documents.jobs"])
         _pool = ProcessPoolExecutor(
@@ -62,10 +64,16 @@ def warm_up() -> None:
 
 def shutdown_pool() -> None:
     """Stop the workers (server shutdown, tests)."""
-    global _pool
+    global _pool, _stopping
+    _stopping = True
     if _pool is not None:
         _pool.shutdown(wait=True, cancel_futures=True)
         _pool = None
+
+
+def stopping() -> bool:
+    """Whether the workers are being stopped (a background render then ends without a verdict)."""
+    return _stopping
 
 
 def _discard_pool(kill: bool) -> None:
@@ -111,11 +119,7 @@ async def run_in_pool(fn: Callable[..., Any], *args: Any) -> Any:
     return await _run(fn, *args)
 
 
-def _chunks(count: int, start: int, size: int) -> list[list[int]]:
-    return [list(range(i, min(i + size, count))) for i in range(start, count, size)]
-
-
-async def ingest_and_render(
+async def start_ingest(
     data: bytes,
     filename: str,
     password: str | None,
@@ -124,16 +128,19 @@ async def ingest_and_render(
     progress: Callable[[int, int], None] | None = None,
     on_first_page: Callable[[dict[str, str]], None] | None = None,
     fmt: str = DEFAULT_FORMAT,
-) -> DocumentRecord:
-    """Ingest an upload and store its renditions; page 1 is rendered and stored first.
+) -> tuple[DocumentRecord, PageRendering | None]:
+    """Ingest an upload up to its first page; the other pages go on rendering in the background.
 
-    ``on_first_page({"thumb": id, "tablet": id})`` fires as soon as page 1 is stored, so the
-    secretary sees the document at once; ``progress(done, total)`` after every stored page.
+    The record is complete except for ``page_blobs``, where a page not rendered yet is "";
+    the ``PageRendering`` (None for a one-page document) fills them in and ``wait()`` gives
+    them all. ``on_first_page({"thumb": id, "tablet": id})`` fires as soon as page 1 is
+    stored; ``progress(done, total)`` after page 1 and after every chunk of pages.
     Raises PhsError("unreadable_document") with a ``reason`` in its detail.
     """
     started = time.monotonic()
     widths = {name: SIZES[name] for name in RENDERED_AT_INGEST}
     pending: list[asyncio.Future[Any]] = []
+    rendering: PageRendering | None = None
 
     def submit(fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
         task = asyncio.ensure_future(_run(fn, *args))
@@ -152,28 +159,23 @@ async def ingest_and_render(
         if not early:
             first = submit(render_pages, pdf, [0], widths, fmt)
         text = submit(jobs.extract_job, normalized, filename)
-        rest = [submit(render_pages, pdf, c, widths, fmt) for c in _chunks(total, 1, RENDER_CHUNK)]
         blobs: dict[str, list[str]] = {name: [""] * total for name in widths}
-
-        def store(results: Sequence[tuple[int, dict[str, bytes]]]) -> None:
-            for index, images in results:
-                for name, image in images.items():
-                    blobs[name][index] = put_blob(image)
-
-        store(await first)
+        results: Sequence[tuple[int, dict[str, bytes]]] = await first
+        for index, images in results:
+            for name, image in images.items():
+                blobs[name][index] = put_blob(image)
         first_ms = round((time.monotonic() - started) * 1000)
         if on_first_page is not None:
             on_first_page({name: ids[0] for name, ids in blobs.items()})
-        done = 1
         if progress is not None:
-            progress(done, total)
-        for next_done in asyncio.as_completed(rest):
-            results = await next_done
-            store(results)
-            done += len(results)
-            if progress is not None:
-                progress(done, total)
+            progress(1, total)
+        if total > 1:
+            rendering = PageRendering(pdf, blobs, widths, fmt, put_blob, _run, progress)
         title, warnings, text_bytes = await text
+    except BaseException:
+        if rendering is not None:
+            rendering.cancel()
+        raise
     finally:
         for task in pending:
             if not task.done():
@@ -189,18 +191,42 @@ async def ingest_and_render(
             "format": normalized.source_format,
             "pages": total,
             "first_page_ms": first_ms,
-            "total_ms": round((time.monotonic() - started) * 1000),
+            "ready_ms": round((time.monotonic() - started) * 1000),
             "warnings": list(warnings),
         },
     )
-    return DocumentRecord(
+    record = DocumentRecord(
         title=title,
         page_count=total,
         pages=[{"w": w, "h": h} for w, h in normalized.sizes],
-        page_blobs=blobs,
+        # A copy: the background render goes on filling ``blobs`` after the record is journalled.
+        page_blobs={name: list(ids) for name, ids in blobs.items()},
         original_blob=original_blob,
         text_blob=text_blob,
         pdf_blob=pdf_blob,
         source_format=normalized.source_format,
         warnings=warnings,
     )
+    return record, rendering
+
+
+async def ingest_and_render(
+    data: bytes,
+    filename: str,
+    password: str | None,
+    put_blob: Callable[[bytes], str],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    on_first_page: Callable[[dict[str, str]], None] | None = None,
+    fmt: str = DEFAULT_FORMAT,
+) -> DocumentRecord:
+    """Ingest an upload and store every rendition before returning (``start_ingest``, then wait).
+
+    Page 1 is still rendered and stored first; a refusal of any page refuses the document.
+    """
+    record, rendering = await start_ingest(
+        data, filename, password, put_blob, progress=progress, on_first_page=on_first_page, fmt=fmt
+    )
+    if rendering is not None:
+        record.page_blobs = await rendering.wait()
+    return record

@@ -8,7 +8,7 @@ draft are part of the sealed record the chair and secretary (and later the archi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from appliance.core.clock import Stamp
@@ -53,6 +53,15 @@ class DocumentReplaced(Event):
 
     old_id: str
     new_id: str
+
+
+@event("document_pages_ready")
+@dataclass(frozen=True)
+class DocumentPagesReady(Event):
+    """The pages rendered after a document was added (page 1 came with it) are all stored."""
+
+    id: str
+    blobs: dict[str, Any] = field(default_factory=dict)  # size -> blob id per page
 
 
 @event("document_opened")
@@ -163,6 +172,24 @@ def _replace(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp
     return [*added, DocumentReplaced(old.id, str(add["id"]))]
 
 
+@handles("document_pages_ready", "document.manage")
+def _pages_ready(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    """Args: ``id`` and ``page_blobs`` (size -> a blob id for every page), as the background render made them."""
+    doc = _document(state, args)
+    given = args.get("page_blobs")
+    if not isinstance(given, dict) or not given:
+        raise refuse("invalid", message_en="'page_blobs' maps each size to a blob id per page.")
+    changed: dict[str, list[str]] = {}
+    for name, ids in given.items():
+        if name not in doc.blobs:
+            raise refuse("invalid", message_en=f"This document has no pre-rendered size {str(name)[:20]!r}.")
+        if not isinstance(ids, list) or len(ids) != doc.pages or not all(isinstance(b, str) and 0 < len(b) <= 200 for b in ids):
+            raise refuse("invalid", message_en=f"'page_blobs' gives a blob id for each of the {doc.pages} pages.")
+        if any(not have for have in doc.blobs[name]):
+            changed[name] = list(ids)
+    return [DocumentPagesReady(doc.id, changed)] if changed else []
+
+
 @handles("note_opening", "document.read")
 def _opening(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
     doc = _document(state, args)
@@ -227,6 +254,21 @@ def _replaced(s: SessionState, e: DocumentReplaced) -> None:
         s.presenting = None
 
 
+@applies(DocumentPagesReady)
+def _pages_stored(s: SessionState, e: DocumentPagesReady) -> None:
+    doc = s.documents[e.id]
+    for name, ids in e.blobs.items():
+        have = doc.blobs.get(name) or [""] * len(ids)
+        # A page already known keeps its blob id: it is the page's ETag on every tablet.
+        doc.blobs[name] = [old or new for old, new in zip(have, ids, strict=True)]
+
+
+def pages_pending(doc: DocumentMeta) -> int:
+    """Pages of a document not yet stored at every pre-rendered size (0 once all are ready)."""
+    sizes = list(doc.blobs.values())
+    return sum(1 for index in range(doc.pages) if not all(len(ids) > index and ids[index] for ids in sizes))
+
+
 @applies(DocumentOpened)
 def _opened(s: SessionState, e: DocumentOpened) -> None:
     s.openings.append({"document": e.id, "participant_id": e.participant_id, "device": e.device, "what": e.what, "page": e.page, "at": e.at})
@@ -249,6 +291,7 @@ DOC_EVENT_SECTIONS: dict[str, tuple[str, ...]] = {
     "document_access_set": ("agenda", "documents", "presenting"),
     "document_moved": ("agenda", "documents"),
     "document_replaced": ("agenda", "documents", "presenting"),
+    "document_pages_ready": (),  # nothing a client sees changes: the page URLs stay the same
     "document_opened": (),
     "page_presented": ("presenting",),
     "presenting_stopped": ("presenting",),

@@ -16,12 +16,19 @@ from typing import TYPE_CHECKING, Any
 from appliance.core.errors import PhsError, refuse
 from appliance.core.ids import new_id
 from appliance.documents import jobs
-from appliance.documents.const import DEFAULT_FORMAT, SIZES
+from appliance.documents.const import (
+    DEFAULT_FORMAT,
+    RENDERED_AT_INGEST,
+    SIZES,
+    WHOLE_BEFORE_ANSWER_PAGES,
+)
 from appliance.documents.notes import NoteStore
 from appliance.documents.render import render_pages
+from appliance.documents.rendering import PageRendering
 from appliance.documents.search import load_text_blob, search
 from appliance.documents.watermark import render_watermarked, watermark_text
 from appliance.meeting.decide import Command
+from appliance.meeting.doc_rules import pages_pending
 from appliance.meeting.model import DocumentMeta
 from appliance.meeting.roles import Actor
 from appliance.meeting.views import may_read
@@ -52,6 +59,9 @@ class DocServices:
         self._texts: OrderedDict[str, list[PageInfo]] = OrderedDict()
         self._seen: dict[tuple[str, str, str, int | None], float] = {}
         self._notes: NoteStore | None = None
+        self._live: dict[str, PageRendering] = {}  # doc id -> the render of its remaining pages
+        self._tasks: set[asyncio.Future[None]] = set()
+        self._failed: set[str] = set()  # documents whose background render was refused: on demand only
 
     # -- uploads ----------------------------------------------------------------
     def progress(self, upload_id: str | None, filename: str) -> Any:
@@ -81,9 +91,15 @@ class DocServices:
 
     async def ingest(
         self, files: list[tuple[str, bytes]], password: str | None, upload_id: str | None
-    ) -> tuple[DocumentRecord, str]:
-        """Ingest one file, or several photos of a paper document as one (a page per image)."""
-        from appliance.documents import ingest_and_render
+    ) -> tuple[DocumentRecord, str, PageRendering | None]:
+        """Ingest one file, or several photos of a paper document as one (a page per image).
+
+        A short document returns with every page stored; a longer one once page 1 is: the
+        record (pages not rendered yet have blob id ""), the filename, and the render of the
+        other pages going on in the background, which the caller hands to ``follow`` once
+        the document is added (or to ``abandon``).
+        """
+        from appliance.documents import start_ingest
         from appliance.documents.pipeline import run_in_pool
         from appliance.documents.sniff import sniff
 
@@ -101,11 +117,81 @@ class DocServices:
             filename = filename.rsplit(".", 1)[0] + ".pdf"
         update = self.progress(upload_id, filename)
         try:
-            record = await ingest_and_render(data, filename, password, self.app.blobs.put, progress=update)
+            record, rendering = await start_ingest(data, filename, password, self.app.blobs.put, progress=update)
+            if rendering is not None and record.page_count <= WHOLE_BEFORE_ANSWER_PAGES:
+                record.page_blobs, rendering = await rendering.wait(), None
         except PhsError as err:
             self.finish_upload(upload_id, None, err)
             raise
-        return record, filename
+        return record, filename, rendering
+
+    def abandon(self, rendering: PageRendering | None) -> None:
+        """Stop the background render of an upload whose document was not added."""
+        if rendering is not None:
+            rendering.cancel()
+
+    def follow(self, doc_id: str, rendering: PageRendering | None, upload_id: str | None) -> None:
+        """The document is added: serve its pages as they land, then journal them all."""
+        entry = self.uploads.get((upload_id or "")[:100])
+        if entry is not None:
+            entry["document"] = doc_id  # on the tablets already; the bar goes on until every page is stored
+        if rendering is None:
+            self.finish_upload(upload_id, doc_id, None)
+            return
+        self._live[doc_id] = rendering
+        task = asyncio.ensure_future(self._complete(doc_id, rendering, upload_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _complete(self, doc_id: str, rendering: PageRendering, upload_id: str | None) -> None:
+        from appliance.web.service import SYSTEM
+
+        try:
+            blobs = await rendering.wait()
+            # Durable: after a restart the pages are served from these, not made again.
+            await self.app.execute(SYSTEM, Command("document_pages_ready", {"id": doc_id, "page_blobs": blobs}))
+        except Exception as exc:  # noqa: BLE001 - a background task has nobody to raise to
+            from appliance.documents.pipeline import stopping
+
+            if stopping():  # the server is stopping: the next start renders what is missing
+                log.info("background page render stopped", extra={"document": doc_id, "pending": rendering.total - rendering.done})
+                return
+            # The document stays readable: its missing pages are rendered when asked for.
+            err = exc if isinstance(exc, PhsError) else refuse("unreadable_document", reason="render_failed")
+            log.error("background page render failed", extra={"document": doc_id, "code": err.code, "detail": err.detail,
+                                                                "error": type(exc).__name__})
+            self._failed.add(doc_id)
+            entry = self.uploads.get((upload_id or "")[:100])
+            if entry is not None:
+                entry.update(status="done", error=err.to_dict())
+            return
+        finally:
+            self._live.pop(doc_id, None)
+        self.finish_upload(upload_id, doc_id, None)
+
+    def pages_pending(self, doc: DocumentMeta) -> int:
+        """Pages of a document still being rendered (they are made on demand meanwhile)."""
+        live = self._live.get(doc.id)
+        return live.total - live.done if live is not None else pages_pending(doc)
+
+    async def _resume(self, doc: DocumentMeta) -> None:
+        """Render the pages a restart interrupted, in the background, as an upload would."""
+        from appliance.documents.pipeline import run_in_pool
+
+        if doc.id in self._live or doc.id in self._failed:
+            return
+        widths = {name: SIZES[name] for name in RENDERED_AT_INGEST if name in doc.blobs}
+        blobs = {name: list(doc.blobs[name]) for name in widths}
+        if not blobs or any(len(ids) != doc.pages for ids in blobs.values()):
+            return
+        pdf = await self.pdf_of(doc)
+        if doc.id in self._live:  # another request resumed it meanwhile
+            return
+        for (key_doc, page, name), blob_id in [(k, v) for k, v in self.renditions.items() if len(k) == 3]:
+            if key_doc == doc.id and name in blobs and not blobs[name][int(page) - 1]:
+                blobs[name][int(page) - 1] = blob_id
+        log.info("resuming page render", extra={"document": doc.id, "pending": pages_pending(doc)})
+        self.follow(doc.id, PageRendering(pdf, blobs, widths, DEFAULT_FORMAT, self.app.blobs.put, run_in_pool), None)
 
     # -- renditions ---------------------------------------------------------------
     async def pdf_of(self, doc: DocumentMeta) -> bytes:
@@ -129,7 +215,18 @@ class DocServices:
             ready = doc.blobs.get(size)
             if ready and len(ready) >= page and ready[page - 1]:
                 return ready[page - 1]
-            return await self._make((doc.id, str(page), size), doc, page, size, None)
+            live = self._live.get(doc.id)
+            if live is None and ready and len(ready) == doc.pages:
+                await self._resume(doc)  # a restart interrupted the render of this document
+                live = self._live.get(doc.id)
+            if live is not None and live.page(size, page - 1):
+                return live.page(size, page - 1)
+            # Not rendered yet: made now, ahead of the background render, and kept by it.
+            blob_id = await self._make((doc.id, str(page), size), doc, page, size, None)
+            if live is not None:
+                live.provide(size, page - 1, blob_id)
+                return live.page(size, page - 1) or blob_id
+            return blob_id
         participant = self.app.state.participants.get(actor.participant_id or "")
         name = participant.name if participant else actor.role
         seat = participant.seat if participant else None

@@ -37,9 +37,10 @@ async def list_documents(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The current documents this device may see (a replaced version is not listed)."""
     state = request.app.state.appliance.state
     actor = actor_of(request)
+    appliance = request.app.state.appliance
     return {
         "documents": [
-            document_view(d, state, actor)
+            view_of(appliance, d, actor)
             for d in state.documents.values()
             if d.replaced_by is None and may_read(d, actor, state)
         ]
@@ -52,7 +53,7 @@ async def read_document(request: Request[Any, Any, Any], doc_id: str) -> dict[st
     doc = readable(request, doc_id)
     appliance = request.app.state.appliance
     await services(appliance).record_opening(doc, actor_of(request), device_of(request), "open")
-    return {"document": document_view(doc, appliance.state, actor_of(request))}
+    return {"document": view_of(appliance, doc, actor_of(request))}
 
 
 @get("/api/documents/{doc_id:str}/pages/{n:int}", opt={"permission": "document.read"})
@@ -149,7 +150,7 @@ async def upload_document(
         first = appliance._outcomes[(device, client_id[:100])]
         if isinstance(first, PhsError):
             raise first
-        return {"document": document_view(state.documents[(first.get("refs") or [""])[0]], state, actor)}
+        return {"document": view_of(appliance, state.documents[(first.get("refs") or [""])[0]], actor)}
     if not 1 <= item <= len(state.agenda):
         raise refuse("not_found", "Không có mục chương trình này.", "No such agenda item.")
     if not access_allowed(state, access):
@@ -158,18 +159,38 @@ async def upload_document(
     svc = services(appliance)
     upload_id = str(data.get("upload_id") or "") or None
     password = data.get("password") or None
-    record, filename = await svc.ingest(files, str(password) if password else None, upload_id)
+    record, filename, rendering = await svc.ingest(files, str(password) if password else None, upload_id)
     doc_id = new_document_id()
     args = {"id": doc_id, "item": item, "access": access, "filename": filename, "record": record_args(record),
             "readers": readers, "watermark": _flag(data.get("watermark"))}
+    added = await _add(svc, actor, device, client_id, Command("add_document", args), doc_id, rendering, upload_id)
+    return {"document": view_of(appliance, appliance.state.documents[added], actor)}
+
+
+async def _add(svc: Any, actor: Any, device: str, client_id: str | None, command: Command, doc_id: str,
+               rendering: Any, upload_id: str | None) -> str:
+    """Journal the document as soon as page 1 is stored; its other pages follow in the background."""
     try:
-        outcome = await appliance.execute(actor, Command("add_document", args), device=device, client_id=client_id)
+        outcome = await svc.app.execute(actor, command, device=device, client_id=client_id)
     except PhsError as err:
+        svc.abandon(rendering)
         svc.finish_upload(upload_id, None, err)
         raise
-    doc_id = (outcome.get("refs") or [doc_id])[0]
-    svc.finish_upload(upload_id, doc_id, None)
-    return {"document": document_view(appliance.state.documents[doc_id], appliance.state, actor)}
+    except BaseException:
+        svc.abandon(rendering)
+        raise
+    added = str((outcome.get("refs") or [doc_id])[0])
+    if added != doc_id:  # a retry with the same Idempotency-Key: the first upload's document stands
+        svc.abandon(rendering)
+        svc.finish_upload(upload_id, added, None)
+    else:
+        svc.follow(added, rendering, upload_id)
+    return added
+
+
+def view_of(appliance: Any, doc: DocumentMeta, actor: Any) -> dict[str, Any]:
+    """A document as its readers see it, plus how many of its pages are still being rendered."""
+    return {**document_view(doc, appliance.state, actor), "pages_pending": services(appliance).pages_pending(doc)}
 
 
 @post(
@@ -193,14 +214,8 @@ async def replace_document(
     svc = services(appliance)
     upload_id = str(data.get("upload_id") or "") or None
     password = data.get("password") or None
-    record, filename = await svc.ingest(files, str(password) if password else None, upload_id)
+    record, filename, rendering = await svc.ingest(files, str(password) if password else None, upload_id)
     new_id = new_document_id()
     command = Command("replace_document", {"old_id": old.id, "id": new_id, "filename": filename, "record": record_args(record)})
-    try:
-        outcome = await appliance.execute(actor, command, device=device, client_id=request.headers.get("idempotency-key"))
-    except PhsError as err:
-        svc.finish_upload(upload_id, None, err)
-        raise
-    new_id = (outcome.get("refs") or [new_id])[0]
-    svc.finish_upload(upload_id, new_id, None)
-    return {"document": document_view(appliance.state.documents[new_id], appliance.state, actor)}
+    added = await _add(svc, actor, device, request.headers.get("idempotency-key"), command, new_id, rendering, upload_id)
+    return {"document": view_of(appliance, appliance.state.documents[added], actor)}
