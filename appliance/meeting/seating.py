@@ -19,7 +19,7 @@ from appliance.core.events import Event, event
 from appliance.core.text import nfc
 from appliance.meeting.apply import applies
 from appliance.meeting.decide import handles
-from appliance.meeting.model import SessionState
+from appliance.meeting.model import Participant, SessionState
 from appliance.meeting.roles import Actor
 from appliance.meeting.seating_model import Seat, SeatingPlan
 from appliance.meeting.views import section_builder
@@ -154,6 +154,33 @@ def layout(sections: list[Any]) -> tuple[list[dict[str, Any]], list[Seat], float
     return cleaned, seats, width, height
 
 
+# -- wiring: which microphone unit belongs to which seat --------------------------
+
+
+def unit_of_seat(seat: Seat) -> str:
+    """The microphone unit wired to a seat: its ``unit``, or the seat number when unset."""
+    return seat.unit or str(seat.number)
+
+
+def seat_units(state: SessionState) -> dict[int, str]:
+    """Seat number → microphone unit, for every seat of the plan."""
+    return {s.number: unit_of_seat(s) for s in state.seating.seats}
+
+
+def unit_at(state: SessionState, number: int) -> str:
+    """The unit of seat ``number``; a seat not in the plan (no plan built yet) is its number."""
+    return seat_units(state).get(number, str(number))
+
+
+def participant_at_unit(state: SessionState, unit: str) -> Participant | None:
+    """Who sits at the seat wired to ``unit``, or None when the unit's seat is empty."""
+    units = seat_units(state)
+    for p in state.participants.values():
+        if p.seat is not None and units.get(p.seat, str(p.seat)) == unit:
+            return p
+    return None
+
+
 # -- commands ------------------------------------------------------------------------
 
 
@@ -168,7 +195,19 @@ def _set_plan(state: SessionState, actor: Actor, args: dict[str, Any], now: Stam
         if not str(key).isdigit() or int(key) not in numbers or not isinstance(unit, str) or len(unit) > 20:
             raise refuse("invalid", f"Bộ micro của ghế {key} không hợp lệ.", f"The microphone unit of seat {key} is not valid.")
     for s in seats:
-        s.unit = str(units.get(str(s.number), ""))
+        s.unit = str(units.get(str(s.number), "")).strip()
+    wired: dict[str, int] = {}
+    for s in seats:
+        unit = unit_of_seat(s)
+        if unit in wired:
+            raise refuse(
+                "invalid",
+                f"Bộ micro {unit} được nối với cả ghế {wired[unit]} và ghế {s.number}.",
+                f"Microphone unit {unit} is wired to both seat {wired[unit]} and seat {s.number}.",
+                field="units",
+                unit=unit,
+            )
+        wired[unit] = s.number
     return [SeatingPlanSet(tuple(sections), tuple(s.model_dump() for s in seats), width, height)]
 
 
@@ -266,7 +305,7 @@ def seating_section(state: SessionState, actor: Actor) -> dict[str, Any]:
         "height": plan.height,
         "sections": [dict(x) for x in plan.sections],
         "seats": [
-            {"n": s.number, "x": s.x, "y": s.y, "block": s.block, "kind": s.kind, "unit": s.unit or str(s.number)}
+            {"n": s.number, "x": s.x, "y": s.y, "block": s.block, "kind": s.kind, "unit": unit_of_seat(s)}
             for s in plan.seats
         ],
     }

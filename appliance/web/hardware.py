@@ -3,7 +3,8 @@
 `phs devices` owns the hardware; the server owns the decisions. This board keeps the
 last report (units online or not, their firmware, the last events, display outputs)
 for the technician screen, and answers the devices program's long-poll with the
-*plan*: which seats' microphones are open and which are waiting, by seat number.
+*plan*: which microphone units are open and which are waiting, by unit — the unit
+wired to each seat in the seating plan, or the seat number where none is set.
 Nothing here is journalled: it is the hall's live wiring, rebuilt from the next report.
 Keypad presses are listed without the key: a technician never sees a choice.
 """
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from appliance.core.events import Event
 from appliance.meeting import floor as floor_rules
+from appliance.meeting import seating
 from appliance.meeting.model import SessionState
 
 if TYPE_CHECKING:
@@ -35,8 +37,10 @@ EVENT_LOG = 100
 
 
 def plan(state: SessionState) -> dict[str, Any]:
-    """Seats whose microphone is open and seats waiting, from the floor (seat numbers as text)."""
-    seat = {p.id: str(p.seat) for p in state.participants.values() if p.seat is not None}
+    """Units whose microphone is open and units waiting, from the floor.
+
+    A unit is the one wired to the speaker's seat (``Seat.unit``), else the seat number."""
+    seat = {p.id: seating.unit_at(state, p.seat) for p in state.participants.values() if p.seat is not None}
     view_open = [seat[pid] for pid in floor_rules_open(state) if pid in seat]
     waiting = [seat[pid] for pid in floor_rules.queue_order(state) if pid in seat]
     poll = next((p for p in reversed(list(state.polls.values())) if p.status == "open"), None)

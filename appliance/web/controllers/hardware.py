@@ -18,6 +18,7 @@ from litestar import Request, get, post
 from appliance.core.errors import refuse
 from appliance.meeting.decide import Command
 from appliance.meeting.roles import Actor
+from appliance.meeting.seating import participant_at_unit
 from appliance.web.controllers import body_dict
 from appliance.web.hall import board_of
 from appliance.web.hardware import VIEWS, plan
@@ -28,17 +29,19 @@ LOCAL = "local"
 UNIT_EVENTS = ("press", "key", "online", "offline")
 
 
-def _seat_actor(request: Request[Any, Any, Any], seat: str) -> Actor:
-    state = request.app.state.appliance.state
-    for p in state.participants.values():
-        if p.seat is not None and str(p.seat) == seat:
-            return Actor.for_role(p.id, p.role)
-    raise refuse("not_found", "Không có đại biểu ở ghế này.", f"Nobody sits at seat {seat}.", seat=seat)
+def _seat_actor(request: Request[Any, Any, Any], unit: str) -> Actor:
+    """The participant at the seat wired to ``unit`` (the seat number unless the plan says otherwise)."""
+    p = participant_at_unit(request.app.state.appliance.state, unit)
+    if p is None:
+        raise refuse("not_found", "Không có đại biểu ở ghế này.", f"Nobody sits at the seat of unit {unit}.", seat=unit)
+    return Actor.for_role(p.id, p.role)
 
 
 @post("/api/local/units/event", opt={"permission": LOCAL}, status_code=200)
 async def unit_event(request: Request[Any, Any, Any], data: Any = None) -> dict[str, Any]:
-    """A delegate unit's event: ``{"seat", "type": "press"|"key"|"online"|"offline", "key"?}``."""
+    """A delegate unit's event: ``{"seat", "type": "press"|"key"|"online"|"offline", "key"?}``.
+
+    ``seat`` names the unit as the devices program knows it (its bus address or id)."""
     body = body_dict(data)
     seat = str(body.get("seat", ""))[:10]
     kind = body.get("type")
