@@ -6,12 +6,16 @@ without one, so a new route cannot ship unprotected (tests walk the route table 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from anyio import to_thread
+from litestar import WebSocket
 from litestar.connection import ASGIConnection
+from litestar.exceptions import WebSocketException
 from litestar.handlers import BaseRouteHandler
 
-from appliance.core.errors import refuse
+from appliance.core.errors import PhsError, refuse
 from appliance.meeting.roles import Actor
 
 COOKIE = "phs_token"
@@ -30,8 +34,27 @@ def token_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return connection.cookies.get(COOKIE) or None
 
 
-def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Resolve the actor and check the handler's declared permission."""
+async def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Resolve the actor and check the handler's declared permission.
+
+    A WebSocket refused here closes with 4000 + the refusal's HTTP status and its code as
+    the reason (``not_paired`` → 4401), not Litestar's bare 4500. A handshake closed before
+    it is accepted reaches a browser as a failed connection it would retry for ever, so an
+    unpaired device's socket is accepted first and told ``not_paired`` (``web_ui/live.js``
+    then sends it to the pairing page); a revoked one was told when it was revoked.
+    The check itself runs in a worker thread, as Litestar runs a synchronous guard."""
+    try:
+        await to_thread.run_sync(_check, connection, handler)
+    except PhsError as err:
+        if not isinstance(connection, WebSocket):
+            raise
+        if err.code == "not_paired":
+            await connection.accept()
+            await connection.send_text(json.dumps({"type": "error", **err.to_dict()}, ensure_ascii=False))
+        raise WebSocketException(detail=err.code, code=4000 + err.status) from err
+
+
+def _check(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     permission = handler.opt.get("permission")
     if permission is None and connection.scope["path"].startswith(SCHEMA_PATH):
         permission = PUBLIC  # the published OpenAPI document

@@ -46,7 +46,7 @@ def test_permissions_doc_is_rendered_from_the_table() -> None:
 def test_each_role_gets_exactly_its_routes(hall: Hall, role: str | None) -> None:
     for method, path, permission in route_table():
         if method == "GET" and path == "/api/live":
-            continue  # the WebSocket is checked in test_live.py
+            continue  # the WebSocket, role by role and unpaired: test_live_roles.py
         if path == "/api/documents" and method == "POST":
             kw: dict[str, Any] = {"files": {"file": ("x.pdf", b"%PDF-1.4 broken", "application/pdf")}, "data": {"item": "1"}}
         else:
