@@ -1,12 +1,16 @@
 // The entrance tablet (/ui/checkin.html, a secretary's device): a check-in card's QR held
 // up to the camera, its code typed, or a keyboard-emulating USB card reader typing it
-// into the focused field followed by Enter — each checks that delegate in.
+// into the focused field followed by Enter — each checks that delegate in. The camera's
+// frames are decoded by checkin_qr.js (BarcodeDetector, else the vendored jsQR).
 import { ApiError, get, post } from "./api.js";
 import { $, el, errorText, fill } from "./app.js";
 import { applyI18n, t } from "./i18n.js";
 import "./seating_i18n.js";
+import { readQr } from "./checkin_qr.js";
 
+const PREFIX = "PHSDD"; // appliance/web/controllers/checkin.py
 let busy = false;
+let outlet = null; // where results are shown, once main() has built the page
 const recent = new Map(); // code -> time: a card held in front of the camera is read many times
 
 async function submit(code, out) {
@@ -25,17 +29,23 @@ async function submit(code, out) {
   }
 }
 
+/** Read one frame (the camera's video, or any image element) and check in every card in it. */
+export async function readFrame(source, out = outlet) {
+  const codes = (await readQr(source)).filter((code) => code.startsWith(PREFIX));
+  for (const code of codes) await submit(code, out);
+  return codes;
+}
+
 async function camera(video, out) {
-  if (!("BarcodeDetector" in window) || !navigator.mediaDevices?.getUserMedia) {
+  if (!navigator.mediaDevices?.getUserMedia) {
     fill(out, el("p", { class: "muted", text: t("checkin_card_hint") }));
     return;
   }
-  const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
   video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
   await video.play();
   const scan = async () => {
     try {
-      for (const code of await detector.detect(video)) if (code.rawValue?.startsWith("PHSDD")) await submit(code.rawValue, out);
+      await readFrame(video, out);
     } catch { /* a frame that could not be read */ }
     setTimeout(scan, 300);
   };
@@ -49,7 +59,8 @@ async function main() {
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) location.replace("/ui/index.html");
   }
-  const out = el("div", { role: "status" });
+  const out = el("div", { role: "status", "data-testid": "checkin-result" });
+  outlet = out;
   const input = el("input", { id: "card-code", "data-testid": "card-code", autocomplete: "off", autofocus: true });
   const video = el("video", { class: "checkin-video", muted: true, playsinline: true });
   const form = el("form", { class: "stack-form" },
