@@ -14,6 +14,8 @@ import { votePanel } from "./vote.js";
 let latest = null;
 
 /** A button that asks once more before acting: the first tap arms it, the second acts. */
+const CLOCK_APART_S = 300; // as the server's CLOCK_JUMP_LIMIT_S (appliance/meeting/sitting_record.py)
+
 export function confirmButton(attrs, confirmText, action) {
   let armed = false;
   let timer = null;
@@ -61,9 +63,17 @@ function renderHeader(state, me) {
     btn = confirmButton({ id: "sitting-toggle", class: "btn danger", text: t("close_sitting") }, t("confirm_close_sitting"),
       () => post("/api/sitting/close", {}));
   } else {
-    const when = new Date(serverNow() * 1000).toLocaleString(getLang() === "vi" ? "vi-VN" : "en-GB");
+    // The box has no internet time. The chair confirms a time: the box's own when this
+    // console agrees with it, else the console's (a tablet keeps network time), and the
+    // server records the jump in the sitting's record instead of silently applying it.
+    const locale = getLang() === "vi" ? "vi-VN" : "en-GB";
+    const fmt = (s) => new Date(s * 1000).toLocaleString(locale);
+    const short = (s) => new Date(s * 1000).toLocaleString(locale, { hour: "2-digit", minute: "2-digit", day: "numeric", month: "numeric" });
+    const mine = Date.now() / 1000;
+    const apart = Math.abs(serverNow() - mine) > CLOCK_APART_S;
+    const text = apart ? t("confirm_time_apart", { box: short(serverNow()), here: short(mine) }) : t("confirm_time", { time: fmt(serverNow()) });
     btn = confirmButton({ id: "sitting-toggle", class: "btn primary", text: t("open_sitting"), disabled: !state.sitting || status === "closed" },
-      t("confirm_time", { time: when }), () => post("/api/sitting/open", { confirmed_wall: serverNow() }));
+      text, () => post("/api/sitting/open", { confirmed_wall: apart ? Date.now() / 1000 : serverNow() }));
   }
   if (!old.classList.contains("arming")) old.replaceWith(btn);
   const ci = $("#check-in");

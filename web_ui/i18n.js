@@ -46,6 +46,7 @@ const STRINGS = {
     close_sitting: "Bế mạc phiên họp",
     confirm_close_sitting: "Bế mạc phiên họp?",
     confirm_time: "Xác nhận ngày giờ của hộp: {time}",
+    confirm_time_apart: "Giờ hộp {box} ≠ giờ máy này {here}: chạm lần nữa để mở theo giờ máy này (ghi vào biên bản)",
 
     // agenda
     agenda: "Chương trình",
@@ -247,6 +248,7 @@ const STRINGS = {
     close_sitting: "Close the sitting",
     confirm_close_sitting: "Close the sitting?",
     confirm_time: "Confirm the box's date and time: {time}",
+    confirm_time_apart: "Box {box} ≠ this device {here}: tap again to open on this device's time (recorded)",
 
     agenda: "Agenda",
     agenda_empty: "The agenda is empty.",

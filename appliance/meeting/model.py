@@ -28,7 +28,7 @@ class Participant(BaseModel):
     seat: int | None = None
     title: str = ""
     team: str = ""
-    unit: str = ""  # đơn vị; an import folds it into ``title``, an edit keeps it apart (meeting/participants.py)
+    unit: str = ""  # đơn vị: its own column of an imported list (meeting/roster.py), kept apart from ``title``
 
     @property
     def is_delegate(self) -> bool:
@@ -77,6 +77,9 @@ class Sitting(BaseModel):
     opened_at: float | None = None
     closed_at: float | None = None
     present: list[str] = Field(default_factory=list)
+    # The chair's confirmed time minus the box's clock at opening, when they were far apart
+    # (meeting/sitting_record.py): shown to the secretary and kept in the record.
+    clock_skew_s: float | None = None
 
 
 class FloorEntry(BaseModel):

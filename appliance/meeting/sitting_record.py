@@ -53,7 +53,10 @@ def clock_jump(sitting_id: str, confirmed_wall: float | None, now: Stamp) -> lis
 
 @applies(ClockJumpNoted)
 def _clock_jump(s: SessionState, e: ClockJumpNoted) -> None:
-    """Only the record keeps it: no state depends on which clock was right."""
+    """Kept beside the sitting for the secretary's screen; no rule depends on which clock was right."""
+    for sitting in s.sittings:
+        if sitting.id == e.sitting_id:
+            sitting.clock_skew_s = e.skew_s
 
 
 @applies(SittingErased)

@@ -128,6 +128,7 @@ def section(state: SessionState, name: str, actor: Actor) -> Any:
             "status": sitting.status,
             "current_item": sitting.current_item,
             "opened_at": sitting.opened_at,
+            "clock_skew_s": sitting.clock_skew_s,
         }
     if name == "sittings":
         return [{"id": s.id, "title": s.title, "status": s.status} for s in state.sittings]
