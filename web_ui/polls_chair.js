@@ -202,6 +202,8 @@ export function pollForm({ mode = "chair" } = {}) {
       // Elections and confidence votes are secret by law; a motion starts public.
       const secret = SECRET_BY_DEFAULT.has(current());
       form.querySelector(`input[name=method][value=${secret ? "secret" : "public"}]`).checked = true;
+      // The law allows no public election or confidence vote: the server refuses one too.
+      form.querySelector("input[name=method][value=public]").disabled = secret;
     }
     if (!ev.target.dataset.key) sync();
   });

@@ -23,6 +23,7 @@ from appliance.meeting.poll_events import (
     PollSettings,
 )
 from appliance.meeting.polls import PollSpec, make_spec, normalize_ballot, tally
+from appliance.meeting.polls_spec import SECRET_KINDS
 
 _NO_SUCH_POLL = ("Không có lượt biểu quyết này.", "No such poll.")
 
@@ -94,6 +95,15 @@ def validate_args(
         choose=args.get("choose"),
         allow_correction=_flag(args, "allow_correction"),
     )
+    if spec.kind in SECRET_KINDS and spec.method != "secret":
+        # Elections (Luật TCCQĐP 2025) and confidence assessments and votes (NQ 96/2023/QH15)
+        # are held by secret ballot (docs/RULES.md §6): secret unless the chair asked for
+        # public, which is refused. Judged here, when a poll opens, not in make_spec: replay
+        # of an older record must never fail.
+        if args.get("method") is not None:
+            raise refuse("invalid", "Bầu cử, lấy phiếu tín nhiệm và bỏ phiếu tín nhiệm phải bỏ phiếu kín.",
+                         "Elections, confidence assessments and votes of confidence are secret ballots.", field="method")
+        spec = dataclasses.replace(spec, method="secret")
     show_live = _flag(args, "show_live")
     if spec.method == "secret" and show_live:
         raise refuse("invalid", "Bỏ phiếu kín không hiển thị kết quả tạm thời.",

@@ -104,6 +104,10 @@ def _check_answers(kind: Kind, answers: list[str]) -> tuple[str, ...]:
     return tuple(answers)
 
 
+#: Kinds the law holds by secret ballot only.
+SECRET_KINDS = frozenset({"election", "confidence", "confidence_vote"})
+
+
 def make_spec(
     id: str,
     question: str,

@@ -15,7 +15,7 @@ def test_a_single_vote_of_confidence_prints_its_flag_in_words_nq96() -> None:
     """NQ 96/2023/QH15: more than half "không tín nhiệm" of all delegates is stated in the minutes."""
     s = Sitting(30)
     s.open_with(25)
-    s.run("d1", "open_poll", poll_id="v", question="Bỏ phiếu tín nhiệm Chủ tịch UBND", method="public",
+    s.run("d1", "open_poll", poll_id="v", question="Bỏ phiếu tín nhiệm Chủ tịch UBND", method="secret",
           kind="confidence_vote", answers=["trust", "no_trust"])
     for i in range(1, 17):
         s.run(f"d{i}", "vote", poll_id="v", answer="no_trust")
@@ -27,7 +27,7 @@ def test_a_single_vote_of_confidence_prints_its_flag_in_words_nq96() -> None:
 def test_confidence_assessment_flags_per_official_and_figures_as_the_result_nq96() -> None:
     s = Sitting(30)
     s.open_with(25)
-    s.run("d1", "open_poll", poll_id="c", question="Lấy phiếu tín nhiệm", method="public", kind="confidence",
+    s.run("d1", "open_poll", poll_id="c", question="Lấy phiếu tín nhiệm", method="secret", kind="confidence",
           candidates=["Ông A", "Bà B"])
     for i in range(1, 21):
         s.run(f"d{i}", "vote", poll_id="c", answers={"Ông A": "low", "Bà B": "high"})

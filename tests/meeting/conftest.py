@@ -9,6 +9,7 @@ import pytest
 from appliance.core.clock import FixedClock
 from appliance.meeting.apply import apply
 from appliance.meeting.decide import Command, decide
+from appliance.meeting.poll_commands import secret_choice
 from appliance.meeting.model import SessionState
 from appliance.meeting.roles import PERMISSIONS, Actor
 
@@ -40,11 +41,16 @@ class Sitting:
     def run(self, actor: Actor | str, command: str, **args: Any) -> list[Any]:
         """Decide and apply one command; returns its events."""
         who = self.actor(actor) if isinstance(actor, str) else actor
+        poll = self.state.polls.get(str(args.get("poll_id"))) if command == "vote" else None
+        # As the service does: a secret choice never enters an event; it goes to the box.
+        secret = secret_choice(self.state, args) if poll is not None and poll.spec.get("method") == "secret" else None
         events = decide(self.state, who, Command(command, args), self.clock.now())
         if events:
             self.position += 1
             for e in events:
                 apply(self.state, e, self.position)
+            if secret is not None:
+                self.state.add_secret_choice(str(args["poll_id"]), secret)
         return events
 
     def open_with(self, present: int) -> None:

@@ -189,3 +189,32 @@ def test_an_agenda_amendment_applies_only_when_passed(sitting30: Sitting) -> Non
     vote_range(sitting30, "ren2", 1, 16, "for")
     sitting30.run("d1", "close_poll", poll_id="ren2")
     assert sitting30.state.agenda[0].title == "Mục 1 (sửa)"
+
+
+@pytest.mark.parametrize(
+    ("answers", "candidates", "kind"),
+    [
+        (["for", "against", "abstain"], ["An", "Bình"], "election"),
+        (["high", "trust", "low"], ["An"], "confidence"),
+        (["trust", "no_trust"], None, "confidence_vote"),
+    ],
+)
+def test_elections_and_confidence_votes_are_secret_ballots_only(
+    sitting30: Sitting, answers: list[str], candidates: list[str] | None, kind: str
+) -> None:
+    """Luật TCCQĐP 2025 (elections) and NQ96 (confidence assessment, vote of confidence) hold
+    them by secret ballot: a public one is refused before it opens; without a method, secret."""
+    sitting30.open_with(25)
+    with pytest.raises(PhsError) as info:
+        sitting30.run("d1", "open_poll", poll_id="pub", question="Q", method="public", answers=answers,
+                      kind=kind, candidates=candidates)
+    err = info.value
+    assert (err.code, err.message, err.message_en, err.detail["field"]) == (
+        "invalid",
+        "Bầu cử, lấy phiếu tín nhiệm và bỏ phiếu tín nhiệm phải bỏ phiếu kín.",
+        "Elections, confidence assessments and votes of confidence are secret ballots.",
+        "method",
+    )
+    assert "pub" not in sitting30.state.polls
+    sitting30.run("d1", "open_poll", poll_id="sec", question="Q", answers=answers, kind=kind, candidates=candidates)
+    assert sitting30.state.polls["sec"].spec["method"] == "secret"

@@ -466,7 +466,7 @@ def test_opinion_poll_counts_free_codes_and_decides_nothing() -> None:
 def test_kind_is_inferred_as_scenario_md_says(
     answers: list[str], candidates: list[str] | None, rule: str | None, kind: str
 ) -> None:
-    assert make_spec("p", "Q", "public", answers, rule, candidates=candidates).kind == kind
+    assert make_spec("p", "Q", "secret", answers, rule, candidates=candidates).kind == kind
 
 
 # -- refusals (code "invalid") ---------------------------------------------------------
@@ -521,16 +521,17 @@ def test_malformed_specs_are_invalid() -> None:
     refused(make_spec, "p", "  ", "public", ["for"], None)
     refused(make_spec, "p", "Q", "public", ["for", "for"], None)
     refused(make_spec, "p", "Q", "public", ["against", "abstain"], None, kind="motion")
-    refused(make_spec, "p", "Q", "public", [], None, kind="election")
-    refused(make_spec, "p", "Q", "public", ["for"], None, candidates=["A", "A"])
-    refused(make_spec, "p", "Q", "public", [], None, candidates=["A"], choose=2)
-    refused(make_spec, "p", "Q", "public", [], None, candidates=["A"], choose=0)
+    refused(make_spec, "p", "Q", "secret", [], None, kind="election")
+    refused(make_spec, "p", "Q", "secret", ["for"], None, candidates=["A", "A"])
+    refused(make_spec, "p", "Q", "secret", [], None, candidates=["A"], choose=2)
+    refused(make_spec, "p", "Q", "secret", [], None, candidates=["A"], choose=0)
     refused(make_spec, "p", "Q", "public", ["for"], None, choose=1)
     refused(
-        make_spec, "p", "Q", "public", ["high", "trust"], None, kind="confidence", candidates=["A"]
+        make_spec, "p", "Q", "secret", ["high", "trust"], None, kind="confidence", candidates=["A"]
     )
     refused(make_spec, "p", "Q", "public", ["for"], None, kind="motion", candidates=["A"])
 
 
 def test_negative_attendance_is_invalid() -> None:
     refused(tally, motion(), [], total=-1, present=0)
+
