@@ -1,6 +1,7 @@
 // The secretary's seating editor (secretary.html): build the hall from sections, seat
-// people by drag-and-drop (or tap a name, then a seat, on a touch screen), import the
-// delegate list from Excel/CSV, and the check-in rules. Rules live on the server
+// people by drag-and-drop (or tap a name, then a seat, on a touch screen), wire each seat
+// to its microphone unit (tap a seat with no name picked), import the delegate list from
+// Excel/CSV, and the check-in rules. Rules live on the server
 // (appliance/meeting/seating.py); this module only sends what the secretary did.
 import { api, post } from "./api.js";
 import { $, el, errorText, fill, roleLabel, run, toast } from "./app.js";
@@ -22,6 +23,7 @@ let draft = null; // the sections being edited, before "Build the plan"
 let selected = null; // participant id picked by a tap (touch screens have no drag)
 let latest = null;
 let dragging = false; // a live update must not replace the nodes under a drag in progress
+let wiring = null; // {seat, value, error, node} while a seat's microphone unit is being set
 
 function dragFrom(node, pid) {
   node.addEventListener("dragstart", (ev) => { dragging = true; ev.dataTransfer.setData("text/plain", pid); });
@@ -51,6 +53,64 @@ function moveTo(state, pid, seat) {
   const moves = [{ participant_id: pid, seat }];
   if (occupant) moves.push({ participant_id: occupant.id, seat: mover.seat ?? null });
   assign(moves);
+}
+
+/** Seat number → unit for the seats wired to a unit other than their own number. */
+function explicitUnits(seating) {
+  const out = {};
+  for (const seat of seating.seats || []) if (seat.unit && seat.unit !== String(seat.n)) out[String(seat.n)] = seat.unit;
+  return out;
+}
+
+/** How many seats the draft's sections make; numbered 1..n once "start" is left out. */
+function draftSeatCount(sections) {
+  return sections.reduce((n, s) => n + (s.shape === "presidium" ? s.seats : (s.shape === "blocks" ? s.blocks : 1) * s.rows * s.per_row), 0);
+}
+
+async function saveUnit(seat, value) {
+  const seating = latest?.seating || {};
+  const units = explicitUnits(seating);
+  if (value && value !== String(seat)) units[String(seat)] = value;
+  else delete units[String(seat)]; // empty: the unit with the seat's own number
+  try {
+    // The same sections again: the plan keeps its seats, only the wiring changes.
+    await post("/api/seating/plan", { sections: seating.sections, units });
+    wiring = null;
+    toast(t("seat_unit_saved", { n: seat, unit: value || String(seat) }), "info");
+  } catch (err) {
+    // A unit already wired to another seat, say: the server's own words, beside the field.
+    if (wiring?.seat === seat) wiring = { ...wiring, value, error: errorText(err), node: null };
+    else toast(errorText(err));
+  }
+  render(latest, true);
+}
+
+function unitForm() {
+  if (wiring.node && wiring.node.dataset.lang === document.documentElement.lang) return wiring.node;
+  const seat = wiring.seat;
+  const input = el("input", { id: "seat-unit-input", "data-testid": "seat-unit-input", maxlength: "20", value: wiring.value,
+    oninput: (ev) => { wiring.value = ev.currentTarget.value; } });
+  const form = el("form", { class: "stack-form seat-unit-form", "data-testid": "seat-unit-form", "data-lang": document.documentElement.lang },
+    el("h3", { text: t("seat_unit_of", { n: seat }) }),
+    el("label", { class: "field-label", for: "seat-unit-input", text: t("seat_unit_label") }), input,
+    el("div", { class: "form-row" },
+      el("button", { type: "submit", class: "btn primary", "data-testid": "seat-unit-save", text: t("seat_unit_save") }),
+      el("button", { type: "button", class: "btn", "data-testid": "seat-unit-cancel", text: t("seat_unit_cancel"),
+        onclick: () => { wiring = null; render(latest, true); } })),
+    wiring.error ? el("p", { class: "form-error", role: "alert", "data-testid": "seat-unit-error", text: wiring.error }) : null);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const button = form.querySelector("[type=submit]");
+    run(button, () => saveUnit(seat, input.value.trim()));
+  });
+  wiring.node = form;
+  setTimeout(() => input.focus(), 0);
+  return form;
+}
+
+function openUnitForm(seat) {
+  wiring = { seat: seat.n, value: seat.unit && seat.unit !== String(seat.n) ? seat.unit : "", error: "", node: null };
+  render(latest, true);
 }
 
 function sectionRow(section, i) {
@@ -91,6 +151,14 @@ function sectionForm() {
   return form;
 }
 
+/** "Micro 40" on a seat wired to another unit than its number (the others need no label). */
+function unitBadge(seat) {
+  const badge = el("span", { class: "seat-unit muted", "data-testid": `seat-unit-${seat.n}`, text: t("seat_unit", { unit: seat.unit }) });
+  badge.style.whiteSpace = "nowrap"; // CSSOM, not a style attribute: the CSP allows no inline styles
+  badge.style.fontSize = "0.9em";
+  return badge;
+}
+
 function seatNode(state, seat, occupant, present) {
   const node = el("div", {
     class: `seat seat-${seat.kind}${occupant ? " seat-taken" : ""}${occupant && present.has(occupant.id) ? " seat-present" : ""}`,
@@ -98,7 +166,9 @@ function seatNode(state, seat, occupant, present) {
     draggable: occupant ? "true" : null,
   },
   el("span", { class: "seat-n", text: String(seat.n) }),
-  occupant ? el("span", { class: "seat-name", text: shortName(occupant.name) }) : null);
+  occupant ? el("span", { class: "seat-name", text: shortName(occupant.name) }) : null,
+  seat.unit && seat.unit !== String(seat.n) ? unitBadge(seat) : null);
+  if (wiring?.seat === seat.n) node.classList.add("seat-over");
   if (occupant) dragFrom(node, occupant.id);
   node.addEventListener("dragover", (ev) => { ev.preventDefault(); node.classList.add("seat-over"); });
   node.addEventListener("dragleave", () => node.classList.remove("seat-over"));
@@ -114,6 +184,8 @@ function seatNode(state, seat, occupant, present) {
       const pid = selected;
       selected = null;
       moveTo(state, pid, seat.n);
+    } else {
+      openUnitForm(seat);
     }
   });
   return node;
@@ -163,15 +235,21 @@ function renderPlanCard(state) {
         el("button", { type: "button", class: "btn primary", "data-testid": "seat-build", text: t("seat_build"), disabled: !draft.length,
           onclick: (ev) => run(ev.currentTarget, async () => {
             const sections = draft.map(({ start, ...rest }) => rest); // numbering follows the order
-            await post("/api/seating/plan", { sections });
+            // The wiring stays with the seat numbers the new plan still has.
+            const count = draftSeatCount(sections);
+            const units = Object.fromEntries(Object.entries(explicitUnits(seating)).filter(([n]) => Number(n) <= count));
+            await post("/api/seating/plan", { sections, units });
+            wiring = null;
           }) }),
         el("div", { class: "seat-actions" },
           el("button", { type: "button", class: "btn", "data-testid": "seat-auto", text: t("seat_auto"), disabled: !seating.seats?.length,
             onclick: (ev) => run(ev.currentTarget, () => post("/api/seating/auto", {})) }),
           el("a", { class: "btn", href: "/ui/seat-labels.html", target: "_blank", rel: "noopener", text: t("seat_print") }),
-          el("a", { class: "btn", href: "/ui/seat-labels.html?cards", target: "_blank", rel: "noopener", text: t("checkin_cards_print") }))),
+          el("a", { class: "btn", href: "/ui/seat-labels.html?cards", target: "_blank", rel: "noopener", text: t("checkin_cards_print") })),
+        seating.seats?.length ? el("p", { class: "muted small", "data-testid": "seat-unit-hint", text: t("seat_unit_hint") }) : null),
       el("div", { class: "seat-canvas" },
         el("p", { class: "muted small", text: t("seat_hint") }),
+        wiring && seating.seats?.some((s) => s.n === wiring.seat) ? unitForm() : null,
         unseatedList(state),
         seating.seats?.length
           ? planBox(seating, (seat) => seatNode(state, seat, bySeat.get(seat.n), present), { "data-testid": "seat-plan" })
@@ -255,7 +333,7 @@ function render(state, force = false) {
   latest = state;
   if (dragging) return; // drawn again on dragend
   const signature = JSON.stringify([state.seating, state.participants, state.attendance?.present_ids,
-    state.check_in_rules, selected, draft, document.documentElement.lang]);
+    state.check_in_rules, selected, draft, wiring?.seat, wiring?.error, document.documentElement.lang]);
   if (signature === drawn && !force) return;
   drawn = signature;
   renderPlanCard(state);

@@ -1,10 +1,12 @@
-// The technician's hardware page (secretary.html?tech): every delegate unit with its state,
-// the last events (never a vote key's value: the server leaves it out), and the display
+// The technician's hardware page (secretary.html?tech): every delegate unit with its state
+// and the seat it is wired to (who sits there too; the wiring is the seating plan's), the
+// last events (never a vote key's value: the server leaves it out), and the display
 // outputs with the view each shows. Read from /api/devices every two seconds.
 import { get, post } from "./api.js";
 import { el, fill, formatTime, run } from "./app.js";
 import "./floor_i18n.js";
 import { t } from "./i18n.js";
+import "./seating_i18n.js";
 
 if (!document.querySelector('link[href="/ui/floor.css"]'))
   document.head.append(el("link", { rel: "stylesheet", href: "/ui/floor.css" }));
@@ -16,6 +18,8 @@ function unitRow(u) {
   const ring = u.indicator ? t(`tech_ring_${u.indicator}`) : "—";
   return el("tr", { class: u.online === false ? "unit-offline" : "", "data-testid": `unit-${u.seat}` },
     el("td", { text: String(u.seat) }),
+    el("td", { "data-testid": `unit-seat-${u.seat}`, text: u.seat_number == null ? t("tech_unit_unwired") : String(u.seat_number) }),
+    el("td", { "data-testid": `unit-delegate-${u.seat}`, text: u.delegate || "—" }),
     el("td", { text: u.online === false ? t("tech_offline") : t("tech_online") }),
     el("td", { text: u.relay === undefined ? "—" : u.relay ? t("tech_mic_on") : t("tech_mic_off") }),
     el("td", { text: ring }),
@@ -45,14 +49,14 @@ function render(view) {
         text: `${t("tech_source")}: ${view.source || "—"} · ${t("tech_units_online", { online: view.online ?? 0, total: units.length })}` })),
     units.length
       ? el("div", { class: "tech-scroll" }, el("table", {},
-          el("thead", {}, el("tr", {}, ["tech_seat", "tech_state", "tech_mic", "tech_ring", "tech_firmware", "tech_last"]
+          el("thead", {}, el("tr", {}, ["tech_unit", "tech_seat", "tech_delegate", "tech_state", "tech_mic", "tech_ring", "tech_firmware", "tech_last"]
             .map((k) => el("th", { text: t(k) })))),
           el("tbody", {}, units.map(unitRow))))
       : el("p", { class: "muted", text: t("tech_no_units") }),
     el("h3", { text: t("tech_events") }),
     (view.events || []).length
       ? el("ul", { class: "tech-events", "data-testid": "unit-events" }, view.events.slice(0, 30).map((e) =>
-          el("li", { text: `${formatTime(e.at)} · ${t("tech_seat")} ${e.seat} · ${t(`tech_ev_${e.type}`)}` })))
+          el("li", { text: `${formatTime(e.at)} · ${t("tech_unit")} ${e.seat} · ${t(`tech_ev_${e.type}`)}` })))
       : el("p", { class: "muted", text: t("tech_no_events") }),
     el("h3", { text: t("tech_displays") }),
     (view.displays || []).length ? view.displays.map(displayRow) : el("p", { class: "muted", text: t("tech_no_displays") }));

@@ -49,7 +49,9 @@ def _setup(s: SessionState, e: ev.SessionSetUp) -> None:
 
 @applies(ev.ParticipantAdded)
 def _participant(s: SessionState, e: ev.ParticipantAdded) -> None:
-    s.participants[e.id] = Participant(id=e.id, name=e.name, role=e.role, seat=e.seat, title=e.title, team=e.team)
+    s.participants[e.id] = Participant(
+        id=e.id, name=e.name, role=e.role, seat=e.seat, title=e.title, team=e.team, unit=e.unit
+    )
 
 
 @applies(ev.AgendaItemAdded)

@@ -162,7 +162,8 @@ def _add_participants(state: SessionState, actor: Actor, args: dict[str, Any], n
         pid = ids[i] if i < len(ids) and isinstance(ids[i], str) else _free_id(state, out, len(state.participants) + i + 1)
         out.append(
             ev.ParticipantAdded(
-                pid, name, role, seat, _text(row, "title", required=False), _text(row, "team", required=False)
+                pid, name, role, seat, _text(row, "title", required=False), _text(row, "team", required=False),
+                _text(row, "unit", required=False, limit=1000),
             )
         )
     return out

@@ -30,6 +30,7 @@ class ParticipantAdded(Event):
     seat: int | None = None
     title: str = ""
     team: str = ""
+    unit: str = ""  # đơn vị; journals written before it decode with ""
 
 
 @event("agenda_item_added")

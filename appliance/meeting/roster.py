@@ -249,7 +249,7 @@ def _read_body(
                 ok = False
         if ok:
             roster.participants.append(
-                {"name": name, "role": role, "seat": seat, "title": ", ".join(x for x in (title, unit) if x)[:2000], "team": get("team")}
+                {"name": name, "role": role, "seat": seat, "title": title, "unit": unit, "team": get("team")}
             )
             roster.lines.append(line)
     if len(roster.participants) > MAX_PARTICIPANTS:
@@ -261,15 +261,20 @@ def _same_or_blank(a: str, b: str) -> bool:
     return not a or not b or fold(a) == fold(b)
 
 
+def _told_apart(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether a title, unit or team given on both rows differs."""
+    return not all(_same_or_blank(str(a.get(k) or ""), str(b.get(k) or "")) for k in ("title", "unit", "team"))
+
+
 def ambiguous_rows(participants: list[dict[str, Any]], lines: list[int]) -> list[Question]:
-    """Rows with an earlier row of the same name that no title or team tells apart."""
+    """Rows with an earlier row of the same name that no title, unit or team tells apart."""
     by_name: dict[str, list[int]] = {}
     out: list[Question] = []
     for i, p in enumerate(participants):
         earlier = by_name.setdefault(fold(p["name"]), [])
         for j in earlier:
             q = participants[j]
-            if _same_or_blank(p["title"], q["title"]) and _same_or_blank(p["team"], q["team"]):
+            if not _told_apart(p, q):
                 out.append(Question(lines[i], lines[j], p["name"]))
                 break
         earlier.append(i)
@@ -278,8 +283,8 @@ def ambiguous_rows(participants: list[dict[str, Any]], lines: list[int]) -> list
 
 def against_existing(roster: Roster, existing: Iterable[Mapping[str, Any]]) -> None:
     """Problems of rows that clash with people already on the box: a seat taken, the same
-    person already listed (same name, title, team and seat); a shared name with nothing
-    to tell them apart becomes a question."""
+    person already listed (same name, title, unit, team and seat); a shared name with
+    nothing to tell them apart becomes a question."""
     people = list(existing)
     taken = {int(p["seat"]): p for p in people if p.get("seat") is not None}
     named: dict[str, list[Mapping[str, Any]]] = {}
@@ -291,13 +296,13 @@ def against_existing(roster: Roster, existing: Iterable[Mapping[str, Any]]) -> N
             who = taken[seat]["name"]
             roster.problems.append(Problem(line, f"ghế {seat} đã có {who}", f"seat {seat} is already taken by {who}"))
         for p in named.get(fold(row["name"]), []):
-            same = fold(str(p.get("title", ""))) == fold(row["title"]) and fold(str(p.get("team", ""))) == fold(row["team"])
+            same = all(fold(str(p.get(k) or "")) == fold(str(row.get(k) or "")) for k in ("title", "unit", "team"))
             if same and p.get("seat") == seat:
                 roster.problems.append(
                     Problem(line, f"{row['name']} đã có trong danh sách", f"{row['name']} is already on the list")
                 )
                 break
-            if _same_or_blank(str(p.get("title", "")), row["title"]) and _same_or_blank(str(p.get("team", "")), row["team"]):
+            if not _told_apart(p, row):
                 roster.questions.append(Question(line, 0, row["name"]))
                 break
 

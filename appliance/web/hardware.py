@@ -138,8 +138,22 @@ class HardwareBoard:
                 }
 
     def technician_view(self) -> dict[str, Any]:
-        """What the technician screen lists: units by seat, the last events, display outputs."""
-        units = sorted(self.units.values(), key=lambda u: (len(str(u["seat"])), str(u["seat"])))
+        """What the technician screen lists: units by unit id, each with the seat it is wired
+        to (``seat_number``) and who sits there, the last events, display outputs."""
+        state = self.appliance.state
+        wired = {unit: number for number, unit in seating.seat_units(state).items()}
+        units = []
+        for raw in sorted(self.units.values(), key=lambda u: (len(str(u["seat"])), str(u["seat"]))):
+            unit = str(raw["seat"])
+            # Without a plan a unit is the seat of its own number (seating.unit_at).
+            number = wired.get(unit) if state.seating.seats else (int(unit) if unit.isdigit() else None)
+            person = seating.participant_at_unit(state, unit)
+            units.append({
+                **raw,
+                "seat_number": number,
+                "participant_id": person.id if person else None,
+                "delegate": person.name if person else None,
+            })
         return {
             "source": self.source,
             "reported_at": self.reported_at,

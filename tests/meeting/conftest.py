@@ -9,8 +9,8 @@ import pytest
 from appliance.core.clock import FixedClock
 from appliance.meeting.apply import apply
 from appliance.meeting.decide import Command, decide
-from appliance.meeting.poll_commands import secret_choice
 from appliance.meeting.model import SessionState
+from appliance.meeting.poll_commands import secret_choice
 from appliance.meeting.roles import PERMISSIONS, Actor
 
 SECRETARY = Actor.for_role("sec", "secretary")

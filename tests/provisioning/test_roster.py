@@ -17,7 +17,7 @@ def test_csv_with_diacritic_headers_in_any_order_below_a_title_row() -> None:
     assert [p["name"] for p in roster.participants][:3] == ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"]
     assert [p["role"] for p in roster.participants] == ["chair", "vice_chair", "delegate", "delegate", "delegate", "secretary", "guest"]
     assert [p["seat"] for p in roster.participants] == [1, 2, 3, 4, 5, None, None]
-    assert roster.participants[2]["title"] == "Đại biểu, Tổ dân phố 3, phường Thử nghiệm"
+    assert (roster.participants[2]["title"], roster.participants[2]["unit"]) == ("Đại biểu", "Tổ dân phố 3, phường Thử nghiệm")
     assert roster.participants[0]["team"] == "Tổ 1"
     assert roster.lines[:2] == [3, 4]
 

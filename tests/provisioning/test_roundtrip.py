@@ -79,9 +79,10 @@ async def test_round_trip_serves_the_sitting_exactly_and_refusals_change_nothing
         state = await box.get("/api/state")
         assert state["body"]["name"] == "HĐND phường Thử nghiệm" and state["session"]["title"] == "Kỳ họp thứ nhất"
         assert [s["title"] for s in state["sittings"]] == ["Phiên họp thứ nhất", "Phiên họp thứ hai"]
-        served = {p["name"]: (p["role"], p["seat"], p["team"]) for p in state["participants"]}
+        served = {p["name"]: (p["role"], p["seat"], p["team"], p["title"], p["unit"]) for p in state["participants"]}
         for p in described.json("participants.json"):
-            assert served[p["name"]] == (p["role"], p["seat"], p["team"])
+            assert served[p["name"]] == (p["role"], p["seat"], p["team"], p["title"], p["unit"])
+        assert served["Lê Văn Cường"][3:] == ("Đại biểu", "Tổ dân phố 3, phường Thử nghiệm")
         assert state["body"]["total_delegates"] == 5
         assert [i["title"] for i in state["agenda"]] == [i["title"] for i in SITTING["agenda"]]
         pages = [[state["documents"][d]["pages"] for d in item["documents"]] for item in state["agenda"]]
