@@ -1,11 +1,14 @@
 // A delegate's discussion groups: a card listing one's groups (status, countdown, unread)
 // and a side panel with the discussion, the convener's notes and the conclusions.
-// Messages go through an outbox kept in localStorage with a stable Idempotency-Key, so a
-// message typed during a Wi-Fi drop is sent once when the network is back.
+// Messages go through an outbox kept in localStorage with a stable key, so a message typed
+// during a Wi-Fi drop is sent once when the network is back. A message travels on the open
+// live socket ({"type": "post", "id": key}); without a socket or an ack in time, by HTTP with
+// the same key as Idempotency-Key — the server posts it once either way.
 import { ApiError, api, serverNow } from "./api.js";
 import { el, errorText, fill, formatDuration, formatTime, personName, run, toast } from "./app.js";
 import "./groups_i18n.js";
 import { t } from "./i18n.js";
+import { Live } from "./live.js";
 
 const OUTBOX = "phs.group-outbox";
 let hooks = { currentPage: () => null, openPage: () => {} };
@@ -31,15 +34,30 @@ function newKey() {
   return "msg-" + Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+/** Post one outbox item: on the live socket when it is up, else (or with no ack) by HTTP. */
+async function postItem(item) {
+  if (Live.current) {
+    let ack = null;
+    try {
+      ack = await Live.current.ask({ type: "post", id: item.key, group_id: item.group, text: item.text, ref: item.ref });
+    } catch {
+      ack = null; // no socket or no answer in time: HTTP below, same key
+    }
+    if (ack?.ok) return;
+    if (ack) throw new ApiError(409, { code: ack.code, message: ack.message, message_en: ack.message_en });
+  }
+  await api("POST", `/api/groups/${encodeURIComponent(item.group)}/messages`, { text: item.text, ref: item.ref }, item.key);
+}
+
 let flushing = false;
 /** Send what waits in the outbox, oldest first; network failures stay queued. */
 export async function flushOutbox() {
-  if (flushing) return;
+  if (flushing || !navigator.onLine) return; // offline: the outbox keeps the order for later
   flushing = true;
   try {
     for (const item of outbox()) {
       try {
-        await api("POST", `/api/groups/${encodeURIComponent(item.group)}/messages`, { text: item.text, ref: item.ref }, item.key);
+        await postItem(item);
       } catch (err) {
         if (err instanceof ApiError && err.code === "network") break; // still offline: keep order
         toast(errorText(err));
@@ -52,6 +70,7 @@ export async function flushOutbox() {
   }
 }
 setInterval(() => outbox().length && flushOutbox(), 2500);
+window.addEventListener("online", () => outbox().length && flushOutbox());
 
 function send(gid, text) {
   const item = { key: newKey(), group: gid, text, ref: attach, at: Date.now() / 1000 };

@@ -41,11 +41,18 @@ def _still_paired(appliance: Appliance, device: str) -> None:
         raise refuse("not_paired")
 
 
-def ballot_command(message: dict[str, Any]) -> tuple[str, Command]:
-    """The client id and the ``vote`` command a live message asks for, or ``invalid``."""
+def client_id_of(message: dict[str, Any], what: str = "ballot") -> str:
+    """The message's ``id`` (its Idempotency-Key), or ``invalid``."""
     client_id = message.get("id")
     if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > MAX_ID:
-        raise refuse("invalid", "Thiếu mã phiếu (id).", "A live ballot needs an id (1..100 characters).", field="id")
+        vi = "Thiếu mã phiếu (id)." if what == "ballot" else "Thiếu mã tin nhắn (id)."
+        raise refuse("invalid", vi, f"A live {what} needs an id (1..{MAX_ID} characters).", field="id")
+    return client_id
+
+
+def ballot_command(message: dict[str, Any]) -> tuple[str, Command]:
+    """The client id and the ``vote`` command a live message asks for, or ``invalid``."""
+    client_id = client_id_of(message)
     poll_id = message.get("poll_id")
     if not isinstance(poll_id, str) or not poll_id:
         raise refuse("invalid", "Thiếu mã lượt biểu quyết.", "poll_id is missing.", field="poll_id")
@@ -57,19 +64,38 @@ async def cast_live(
     appliance: Appliance, actor: Actor, device: str, message: dict[str, Any], send: Callable[[str], Awaitable[None]]
 ) -> None:
     """Run one live ballot and send its acknowledgement (or refusal) once it is durable."""
+    await acknowledge(appliance, actor, device, message, send, ballot_command)
+
+
+async def acknowledge(
+    appliance: Appliance,
+    actor: Actor,
+    device: str,
+    message: dict[str, Any],
+    send: Callable[[str], Awaitable[None]],
+    command_of: Callable[[dict[str, Any]], tuple[str, Command]],
+    extra: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> None:
+    """Run the command a live message asks for and answer ``ack`` on the socket once durable.
+
+    ``command_of`` checks the message and names the command; ``extra`` adds fields of the
+    outcome to a positive ack (never a secret choice).
+    """
     client_id = message.get("id") if isinstance(message.get("id"), str) else None
     try:
         _still_paired(appliance, device)
-        client_id, command = ballot_command(message)
+        client_id, command = command_of(message)
         outcome = await appliance.execute(actor, command, device=device, client_id=client_id)
         reply: dict[str, Any] = {"type": "ack", "id": client_id, "ok": True, "position": outcome["position"]}
+        if extra is not None:
+            reply.update(extra(outcome))
     except PhsError as err:
         reply = {"type": "ack", "id": client_id, "ok": False, "code": err.code, "message": err.message,
                  "message_en": err.message_en}
     except Exception:  # noqa: BLE001 - the tablet must hear of it, the log says what
-        log.exception("live ballot failed", extra={"device": device})
+        log.exception("live command failed", extra={"device": device, "type": message.get("type")})
         reply = {"type": "ack", "id": client_id, "ok": False, "code": "internal"}
     try:
         await send(json.dumps(reply, ensure_ascii=False))
-    except Exception:  # noqa: BLE001 - the socket went away; the ballot (if durable) stands
-        log.debug("live ballot ack not delivered", extra={"device": device})
+    except Exception:  # noqa: BLE001 - the socket went away; the command (if durable) stands
+        log.debug("live ack not delivered", extra={"device": device})

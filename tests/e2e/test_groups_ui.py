@@ -48,6 +48,9 @@ def test_two_members_talk_live_and_an_outsider_sees_nothing(browser: Any, server
     c = pair_page(browser, server, tuyet["id"], TABLET, "delegate.html")
     chair = pair_page(browser, server, chair_p["id"], TABLET, "chair.html")
     display = pair_page(browser, server, server.by_name("Màn hình hội trường chính")["id"], HALL, "display.html")
+    posted: list[str] = []
+    for page in (a, b):
+        page.on("request", lambda r: r.method == "POST" and posted.append(r.url))
     try:
         # Each tablet lists only its own group.
         expect(a.locator("#groups-card")).to_contain_text("Tổ đại biểu số 1")
@@ -66,6 +69,8 @@ def test_two_members_talk_live_and_an_outsider_sees_nothing(browser: Any, server
         expect(a.get_by_test_id("group-messages")).to_contain_text(REPLY)
         shots(a, "group-panel-tablet")
         shots(b, "group-panel-portrait")
+        # While the socket was up the messages went on it, not as HTTP requests.
+        assert [u for u in posted if "/messages" in u] == []
 
         # A Wi-Fi drop: the message waits, then goes once.
         a.context.set_offline(True)

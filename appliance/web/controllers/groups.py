@@ -7,7 +7,7 @@ is no secret — the chair announces the groups in the hall — only its discuss
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request, get, post
 
@@ -22,8 +22,12 @@ from appliance.meeting.group_views import (
     message_view,
 )
 from appliance.meeting.groups import minutes
+from appliance.meeting.roles import Actor
 from appliance.web.auth import actor_of
 from appliance.web.controllers import body_dict, run
+
+if TYPE_CHECKING:
+    from appliance.web.service import Appliance
 
 
 def _visible(request: Request[Any, Any, Any], group_id: str, *, messages: bool = False) -> Group:
@@ -75,22 +79,27 @@ async def read_messages(request: Request[Any, Any, Any], group_id: str) -> dict[
 async def post_message(request: Request[Any, Any, Any], group_id: str, data: Any = None) -> dict[str, Any]:
     """Write in the group; a resend with the same Idempotency-Key is posted once."""
     body = body_dict(data)
-    _shared_note(request, group_id, body.get("ref"))
-    outcome = await run(request, "post_group_message", {"group_id": group_id, "text": body.get("text"), "ref": body.get("ref")})
+    check_shared_note(request.app.state.appliance, actor_of(request), group_id, body.get("ref"))
+    outcome = await run(request, "post_group_message", post_args(group_id, body))
     group = find_group(request.app.state.appliance.state, group_id)
     found = next((m for m in group.messages if m.id == outcome.get("ref")), None)
     return {"message": message_view(found) if found else None, "position": outcome["position"]}
 
 
-def _shared_note(request: Request[Any, Any, Any], group_id: str, ref: Any) -> None:
-    """A message may point at an annotation only when it is shared with this group, on that page."""
+def check_shared_note(appliance: Appliance, actor: Actor, group_id: str, ref: Any) -> None:
+    """A message may point at an annotation only when it is shared with this group, on that page.
+
+    HTTP posts and live posts (``appliance.web.live_posts``) both pass here before the command.
+    """
     if not isinstance(ref, dict) or not isinstance(ref.get("note"), str) or not NOTE_ID.match(ref["note"]):
         return  # no annotation, or a malformed id the rule refuses as invalid
     from appliance.web.doc_service import services
 
-    _visible(request, group_id, messages=True)  # outsiders learn nothing of the group's notes
+    state = appliance.state
+    if not may_see_messages(state, find_group(state, group_id), actor):  # outsiders learn nothing of the group's notes
+        raise refuse("forbidden", "Bạn không thuộc nhóm thảo luận này.", "You are not a member of this group.")
 
-    note = services(request.app.state.appliance).notes.get(str(ref["note"]))
+    note = services(appliance).notes.get(str(ref["note"]))
     if (
         note is None
         or note.get("deleted")
@@ -99,6 +108,11 @@ def _shared_note(request: Request[Any, Any, Any], group_id: str, ref: Any) -> No
         or note.get("page") != ref.get("page", 1)
     ):
         raise refuse("not_found", "Không có ghi chú chung này trong nhóm.", "No such annotation shared with this group.")
+
+
+def post_args(group_id: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """The ``post_group_message`` arguments, built alike for HTTP and live (one fingerprint)."""
+    return {"group_id": group_id, "text": body.get("text"), "ref": body.get("ref")}
 
 
 async def _group_command(request: Request[Any, Any, Any], kind: str, group_id: str, args: dict[str, Any]) -> dict[str, Any]:

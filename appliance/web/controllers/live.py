@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from litestar import WebSocket, websocket
@@ -13,10 +14,20 @@ from litestar.exceptions import WebSocketDisconnect
 from appliance.web.auth import actor_of, device_of
 from appliance.web.limits import SEND_TIMEOUT_S, Bucket, ConnectionLimits
 from appliance.web.live_ballots import cast_live
+from appliance.web.live_posts import post_live
 from appliance.web.trust import REVOKED_CLOSE_CODE, REVOKED_MESSAGE
 
 TRY_AGAIN_LATER = 1013  # WebSocket close code: too many connections from this device/address
 POLICY = 1008  # WebSocket close code: the device ignored its message allowance
+# Commands a tablet may send on its socket instead of one HTTP request each; each is
+# acknowledged on the socket once durable ({"type": "ack", "id", ...}).
+LiveCommand = Callable[[Any, Any, str, dict[str, Any], Callable[[str], Awaitable[None]]], Coroutine[Any, Any, None]]
+LIVE_COMMANDS: dict[str, LiveCommand] = {"vote": cast_live, "post": post_live}
+
+
+def _command_handler(message: dict[str, Any]) -> LiveCommand | None:
+    kind = message.get("type")
+    return LIVE_COMMANDS.get(kind) if isinstance(kind, str) else None  # a list as type is not hashable
 
 
 def _limits(socket: WebSocket[Any, Any, Any]) -> ConnectionLimits:
@@ -29,7 +40,7 @@ def _limits(socket: WebSocket[Any, Any, Any]) -> ConnectionLimits:
 
 @websocket("/api/live", opt={"permission": "view"})
 async def live(socket: WebSocket[Any, Any, Any]) -> None:
-    """Snapshot on connect, then changed sections; answers resume and ping, takes ballots."""
+    """Snapshot on connect, then changed sections; answers resume and ping, takes ballots and group posts."""
     limits = _limits(socket)
     device = device_of(socket)
     address = socket.client.host if socket.client else "unix"
@@ -49,7 +60,7 @@ async def _serve(socket: WebSocket[Any, Any, Any], device: str) -> None:
     appliance = socket.app.state.appliance
     hub = appliance.hub
     conn = hub.connect(actor_of(socket), device)
-    ballots: set[asyncio.Task[None]] = set()  # each ballot waits for its fsync on its own
+    commands: set[asyncio.Task[None]] = set()  # each ballot or post waits for its fsync on its own
     bucket = Bucket()
 
     async def sender() -> None:
@@ -89,10 +100,10 @@ async def _serve(socket: WebSocket[Any, Any, Any], device: str) -> None:
                 await socket.send_text('{"type": "pong"}')
             elif message.get("type") == "resume" and isinstance(message.get("position"), int):
                 hub.resync(conn, message["position"])
-            elif message.get("type") == "vote":
-                job = asyncio.create_task(cast_live(appliance, conn.actor, conn.device, message, socket.send_text))
-                ballots.add(job)
-                job.add_done_callback(ballots.discard)
+            elif (handler := _command_handler(message)) is not None:
+                job = asyncio.create_task(handler(appliance, conn.actor, conn.device, message, socket.send_text))
+                commands.add(job)
+                job.add_done_callback(commands.discard)
     except (WebSocketDisconnect, RuntimeError, TimeoutError):
         pass
     finally:
