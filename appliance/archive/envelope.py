@@ -63,6 +63,17 @@ def _bad(why: str) -> PhsError:
     return refuse("invalid", f"Tệp lưu trữ không hợp lệ: {why}.", f"Not a valid archive: {why}.")
 
 
+def _header_bytes(header: dict[str, Any], key: str, size: int) -> bytes:
+    """A hex field of the clear header, or ``invalid``: the header is read before anything verifies it."""
+    try:
+        value = bytes.fromhex(str(header.get(key, "")))
+    except ValueError:
+        raise _bad(f"header {key}") from None
+    if len(value) != size:
+        raise _bad(f"header {key}")
+    return value
+
+
 class SealingWriter:
     """A write-only stream: plaintext in, sealed chunks out; ``close`` writes the signature."""
 
@@ -167,7 +178,7 @@ def check_outer(path: Path, box_key: bytes | None = None) -> tuple[dict[str, Any
     manifest = header.get("manifest")
     if hashlib.sha256(canonical(manifest)).hexdigest() != header.get("manifest_sha256"):
         problems.append("manifest: hash differs from the header")
-    pub = bytes.fromhex(str(header.get("box_public_key", "")))
+    pub = _header_bytes(header, "box_public_key", 32)
     if box_key is not None and pub != box_key:
         problems.append("signed by another box")
     digest = hashlib.sha256()
@@ -194,7 +205,7 @@ def _keys(header: dict[str, Any], private: X25519PrivateKey) -> tuple[AESGCM, by
     mine = _raw(private.public_key())
     if header.get("recipient") != recipient_id(mine):
         raise refuse("forbidden", "Tệp lưu trữ không dành cho khóa này.", "This archive was sealed for another archive key.")
-    eph = bytes.fromhex(str(header["ephemeral"]))
+    eph = _header_bytes(header, "ephemeral", 32)
     shared = private.exchange(X25519PublicKey.from_public_bytes(eph))
     return AESGCM(_derive(shared, eph, mine, b"phs-archive-v1")), _derive(shared, eph, mine, b"phs-archive-receipt-v1")
 
@@ -209,7 +220,7 @@ def decrypt(path: Path, private: X25519PrivateKey) -> Iterator[bytes]:
     header = read_header(path)
     aead, _ = _keys(header, private)
     bind = hashlib.sha256(canonical(header)).digest()
-    prefix = bytes.fromhex(str(header["nonce_prefix"]))
+    prefix = _header_bytes(header, "nonce_prefix", 8)
     with Path(path).open("rb") as fh:
         fh.seek(len(MAGIC) + U32.size + len(canonical(header)))
         index, final = 0, False

@@ -52,7 +52,9 @@ def check_receipt(data_dir: Path, keyring: Keyring, receipt: dict[str, Any]) -> 
     if receipt.get("format") != FORMAT or len(manifest) != 64:
         raise refuse("invalid", "Đây không phải biên nhận lưu trữ PHS.", "This is not a PHS archive receipt.")
     mac = str(receipt.get("mac", ""))
-    if not any(hmac.compare_digest(receipt_mac(key, receipt), mac) for key in receipt_keys(data_dir, keyring, manifest)):
+    # Bytes, not str: compare_digest refuses non-ASCII text, and a hostile receipt may carry it.
+    if not any(hmac.compare_digest(receipt_mac(key, receipt).encode(), mac.encode())
+               for key in receipt_keys(data_dir, keyring, manifest)):
         raise refuse("forbidden", "Biên nhận không khớp với tệp lưu trữ nào của hộp này.",
                      "The receipt matches no archive this box exported.")
     return {"sitting_id": receipt.get("sitting_id"), "manifest_sha256": manifest, "target": "usb",

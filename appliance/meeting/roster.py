@@ -232,7 +232,7 @@ def _read_body(
         seat: int | None = None
         if get("seat"):
             text = get("seat")
-            if not text.isdigit() or not 1 <= int(text) <= MAX_SEAT:
+            if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_SEAT:  # "²" is a digit to isdigit
                 roster.problems.append(Problem(line, f"số ghế '{text}' không hợp lệ", f"seat '{text}' is not a number from 1 to {MAX_SEAT}"))
                 ok = False
             else:

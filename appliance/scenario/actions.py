@@ -124,7 +124,11 @@ VOLATILE_KEYS = frozenset({"speaking", "queue", "mics_open", "turnout", "counts"
 NEEDS_ACTOR = frozenset({"document", "pages", "visible_documents", "notes"})
 MOVE_DIRECTIONS = frozenset({"up", "down"})
 
-SETUP_KEYS = frozenset({"body", "delegates", "guests", "agenda", "groups"})
+# Extension (issue 11): `observers: N` holds N display connections on the live channel
+# during the run (default 1, the hall display; 0 for none), each its own paired display
+# device, so a rehearsal loads the fan-out as the hall's screens and observers' room do.
+SETUP_KEYS = frozenset({"body", "delegates", "guests", "agenda", "groups", "observers"})
+MAX_OBSERVERS = 1000
 UNSUPPORTED_SETUP: frozenset[str] = frozenset()
 GROUP_KEYS = frozenset({"id", "name", "members", "convener"})
 AGENDA_KEYS = frozenset({"title", "documents", "access"})

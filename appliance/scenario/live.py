@@ -1,4 +1,4 @@
-"""A hall display's live channel, held open during the run.
+"""The hall display's live channel (and with `observers: N` more screens), held open during the run.
 
 It asserts nothing: its job is to load the live channel the way a display does
 (a snapshot, then updates; a resume after the appliance restarts) so that a
@@ -95,3 +95,19 @@ class LiveObserver:
         if self.errors:
             text += f"; last problem: {self.errors[-1]}"
         return text
+
+
+def summary(observers: list[LiveObserver]) -> str:
+    """One line for the human report, for the hall display alone or many screens."""
+    if len(observers) == 1:
+        return observers[0].summary()
+    updates = [o.updates for o in observers]
+    text = (
+        f"live channel ({len(observers)} displays): {sum(o.connects for o in observers)} connection(s), "
+        f"{sum(o.snapshots for o in observers)} snapshot(s), {sum(updates)} update(s), "
+        f"{min(updates)}..{max(updates)} a screen"
+    )
+    troubled = [o for o in observers if o.errors]
+    if troubled:
+        text += f"; problems on {len(troubled)} screen(s), last: {troubled[-1].errors[-1]}"
+    return text

@@ -18,6 +18,7 @@ from .actions import (
     AGENDA_KEYS,
     EXPECT_KEYS,
     GROUP_KEYS,
+    MAX_OBSERVERS,
     MOVE_DIRECTIONS,
     NEEDS_ACTOR,
     POLL_KEYS,
@@ -75,6 +76,7 @@ class Setup:
     guests: int
     agenda: tuple[AgendaItem, ...]
     groups: tuple[GroupSpec, ...] = ()
+    observers: int = 1  # live display connections held open during the run (extension)
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,11 @@ def _setup(src: Source, node: yaml.Node) -> Setup:
         count = integer(src, value, "setup.delegates", minimum=1)
     body = text(src, fields["body"][1], "setup.body") if "body" in fields else None
     guests = integer(src, fields["guests"][1], "setup.guests") if "guests" in fields else 0
+    observers = 1
+    if "observers" in fields:
+        observers = integer(src, fields["observers"][1], "setup.observers")
+        if observers > MAX_OBSERVERS:
+            raise src.error(fields["observers"][1], f"setup.observers must be at most {MAX_OBSERVERS}")
     groups: tuple[GroupSpec, ...] = ()
     if "groups" in fields:
         groups = _groups(src, fields["groups"][1], Setup(body, count, names, guests, ()))
@@ -151,7 +158,7 @@ def _setup(src: Source, node: yaml.Node) -> Setup:
             _agenda_item(src, item, n, known)
             for n, item in enumerate(sequence(src, fields["agenda"][1], "setup.agenda"), 1)
         )
-    return Setup(body, count, names, guests, agenda, groups)
+    return Setup(body, count, names, guests, agenda, groups, observers)
 
 
 def _groups(src: Source, node: yaml.Node, setup: Setup) -> tuple[GroupSpec, ...]:

@@ -1,8 +1,9 @@
 """The run's report: one line a step for people, one JSON object for programs.
 
-The JSON shape is part of the public contract (SCENARIO.md) and carries exactly its
-four keys; anything extra (the seed, the live channel's counts) goes to the human
-report only.
+The JSON shape is part of the public contract (SCENARIO.md): its four keys, plus one
+extension, ``runner`` (the run's own wall time and CPU use, see ``runner.py``), present
+once a run has ended. Anything else (the seed, the live channel's counts) goes to the
+human report only.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Report:
     steps: list[StepResult] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    runner: dict[str, float] | None = None  # extension: the runner's own cost
 
     @property
     def passed(self) -> bool:
@@ -48,8 +50,8 @@ class Report:
         return not self.failures
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's JSON report."""
-        return {
+        """The contract's JSON report (with the ``runner`` extension once measured)."""
+        out: dict[str, Any] = {
             "scenario": self.scenario,
             "passed": self.passed,
             "steps": [{"n": s.n, "ok": s.ok, "ms": round(s.ms, 1)} for s in self.steps],
@@ -64,6 +66,9 @@ class Report:
                 for f in self.failures
             ],
         }
+        if self.runner is not None:
+            out["runner"] = dict(self.runner)
+        return out
 
     def write_json(self, out: TextIO) -> None:
         """One JSON object on one line."""
@@ -84,6 +89,12 @@ class Report:
             out.write(f"    found:    {_dump(failure.found)}\n")
         for note in self.notes:
             out.write(f"{note}\n")
+        if self.runner is not None:
+            r = self.runner
+            out.write(
+                f"runner: {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU ({r['cpu_percent']:.1f} % of wall), "
+                f"max RSS {r['max_rss_mb']:.0f} MB; its appliance {r['children_cpu_s']:.1f} s CPU\n"
+            )
         total = len(self.steps)
         good = sum(1 for s in self.steps if s.ok)
         verdict = "PASSED / ĐẠT" if self.passed else "FAILED / KHÔNG ĐẠT"

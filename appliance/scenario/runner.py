@@ -1,15 +1,24 @@
 """Running a validated scenario against a real appliance.
 
 Order of a run: start (or reach) the appliance, prepare the sitting as a secretary,
-pair every device, open the display's live channel, play every step (a failed step
-does not stop the run; an appliance that stops answering does), then tidy up: stop
-our own appliance, or erase the rehearsal session on someone else's.
+pair every device, open the display's live channel (``observers: N`` screens), play
+every step (a failed step does not stop the run; an appliance that stops answering
+does), then tidy up: stop our own appliance, or erase the rehearsal session on someone
+else's.
+
+Extension of the report (issue 11): the runner measures itself, so a rehearsal of 500
+delegates can show the box, not the runner, was the bottleneck. ``runner`` in the text
+and ``--json`` reports holds ``wall_s``, ``cpu_s`` (this process's user + system CPU,
+``resource.getrusage``), ``cpu_percent`` (of wall time; 100 is one core busy all along),
+``max_rss_mb``, and for the runner's own appliance ``children_cpu_s`` (the CPU of the
+processes it started and waited for: the appliance, which shares the machine).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +28,7 @@ from tempfile import TemporaryDirectory
 from .actors import Person
 from .client import Api, ApplianceGone
 from .expect import check
-from .live import LiveObserver
+from .live import LiveObserver, summary
 from .model import Scenario, Step
 from .report import Failure, Report, StepResult, step_title
 from .server import LocalAppliance, ServerError, make_dirs
@@ -43,6 +52,7 @@ class Options:
 async def run(scn: Scenario, opts: Options, say: Callable[[str], None]) -> Report:
     """Play the scenario and return its report (never raises for appliance trouble)."""
     report = Report(scn.name)
+    started = _usage()
     rng = random.Random(opts.seed)
     server: LocalAppliance | None = None
     scratch: TemporaryDirectory[str] | None = None
@@ -72,7 +82,29 @@ async def run(scn: Scenario, opts: Options, say: Callable[[str], None]) -> Repor
                 say(f"kept the run's files in {scratch.name}")
             else:
                 scratch.cleanup()
+        report.runner = _cost(started, _usage())
     return report
+
+
+def _usage() -> tuple[float, resource.struct_rusage, resource.struct_rusage]:
+    return time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+
+
+def _cost(
+    before: tuple[float, resource.struct_rusage, resource.struct_rusage],
+    after: tuple[float, resource.struct_rusage, resource.struct_rusage],
+) -> dict[str, float]:
+    """What the run cost this process (and the children it waited for), from two readings."""
+    wall = after[0] - before[0]
+    cpu = (after[1].ru_utime + after[1].ru_stime) - (before[1].ru_utime + before[1].ru_stime)
+    children = (after[2].ru_utime + after[2].ru_stime) - (before[2].ru_utime + before[2].ru_stime)
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "cpu_percent": round(100 * cpu / wall, 1) if wall > 0 else 0.0,
+        "max_rss_mb": round(after[1].ru_maxrss / 1024, 1),  # Linux reports KiB
+        "children_cpu_s": round(children, 2),
+    }
 
 
 async def _play(
@@ -93,8 +125,10 @@ async def _play(
         report.failures.append(Failure(0, {"setup": "prepare"}, "ok", "no answer", str(exc)))
         return
     play = Play(api, cast, documents)
-    observer = LiveObserver(api.base_url, cast.token(Person("display")) or "")
-    observer.start()
+    screens = [Person("display"), *(Person("observer", n) for n in range(2, scn.setup.observers + 1))]
+    observers = [LiveObserver(api.base_url, cast.token(p) or "") for p in screens[: scn.setup.observers]]
+    for observer in observers:
+        observer.start()
     try:
         for step in scn.steps:
             started = time.perf_counter()
@@ -110,8 +144,9 @@ async def _play(
                 return
             _record(report, step, verdict, started)
     finally:
-        await observer.stop()
-        report.notes.append(observer.summary())
+        await asyncio.gather(*(observer.stop() for observer in observers))
+        if observers:
+            report.notes.append(summary(observers))
         if opts.url is not None:
             await _erase(api, cast.token(Person("secretary")), opts.keep, report)
 

@@ -84,6 +84,9 @@ def _roles(scn: Scenario, rng: random.Random) -> list[tuple[Person, dict[str, An
         people.append((Person("guest", n), {"name": f"Khách mời {name}", "role": "guest"}))
     people.append((Person("technician"), {"name": "Kỹ thuật viên", "role": "technician"}))
     people.append((Person("display"), {"name": "Màn hình hội trường", "role": "display"}))
+    # The hall display is the first live observer; `observers: N` adds N-1 more screens.
+    for n in range(2, setup.observers + 1):
+        people.append((Person("observer", n), {"name": f"Màn hình quan sát {n}", "role": "display"}))
     return people
 
 
