@@ -114,3 +114,16 @@ def test_udev_events_carry_the_vendor_and_product_id() -> None:
     device = device_from_udev(UdevTty())
     assert device == Device("serial", "ttyUSB0", "/dev/ttyUSB0", "0403", "6001")
     assert device is not None and is_bus_adapter(device, Path("/nonexistent"))
+
+
+def test_noise_that_looks_like_a_long_frame_does_not_swallow_the_real_one_behind_it() -> None:
+    """Found by the long fuzz run: a stray SYNC and a length of 30 made the decoder wait for
+    bytes that never came, losing the unit's short reply that followed."""
+    from appliance.devices.phsbus.proto import STATUS, Decoder, encode
+
+    reply = encode(12, STATUS, 3, bytes([0, 1, 1, 1]))
+    decoder = Decoder()
+    assert decoder.feed(bytes([0x7E, 0x05, 0x81, 0x00, 30]) + reply) == [(12, STATUS, 3, bytes([0, 1, 1, 1]))]
+    assert (decoder.bad, bytes(decoder.buf)) == (1, b"")
+    # A frame still arriving is waited for, as before.
+    assert decoder.feed(reply[:6]) == [] and decoder.feed(reply[6:]) == [(12, STATUS, 3, bytes([0, 1, 1, 1]))]

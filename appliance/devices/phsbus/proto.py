@@ -67,6 +67,18 @@ def encode(addr: int, cmd: int, seq: int, payload: bytes = b"") -> bytes:
     return bytes([SYNC]) + body + bytes([crc >> 8, crc & 0xFF])
 
 
+def _checked_start(buf: bytearray, at: int) -> int:
+    """The first offset >= ``at`` where a complete frame with a good CRC starts, or -1."""
+    i = buf.find(bytes([SYNC]), at)
+    while i >= 0:
+        if len(buf) >= i + 5 and buf[i + 4] <= MAX_PAYLOAD and len(buf) >= i + 7 + buf[i + 4]:
+            n = buf[i + 4]
+            if crc16(bytes(buf[i + 1 : i + 5 + n])) == (buf[i + 5 + n] << 8 | buf[i + 6 + n]):
+                return i
+        i = buf.find(bytes([SYNC]), i + 1)
+    return -1
+
+
 class Decoder:
     """Bytes in, whole checked frames out; resynchronises after noise or a torn frame."""
 
@@ -95,7 +107,15 @@ class Decoder:
                 continue
             size = 7 + n
             if len(buf) < size:
-                break
+                # Noise can look like the start of a long frame that swallows a real one
+                # behind it: if a whole frame that checks out starts later in what we hold,
+                # this start was noise, and waiting for more bytes would lose that frame.
+                later = _checked_start(buf, 1)
+                if later < 0:
+                    break
+                self.bad += 1
+                buf[:] = buf[later:]
+                continue
             body = bytes(buf[1 : 5 + n])
             if crc16(body) != (buf[5 + n] << 8 | buf[6 + n]):
                 self.bad += 1
