@@ -3,7 +3,9 @@
 Sections are computed once per role for each publish (not per connection) — or, for
 sections that differ between members of one role (groups), once per role and audience —
 and each connection gets only the sections that changed for it. A connection whose queue is
-full is not allowed to grow memory: its queue is dropped and it gets a fresh snapshot.
+full (a device that stopped reading) is not allowed to grow memory: its queue is dropped for
+one resync marker and it is skipped until it reads again, when the marker becomes a fresh
+snapshot at the position of that moment.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,19 +25,23 @@ from appliance.meeting.group_views import audience as group_audience
 from appliance.meeting.groups import GROUP_EVENTS
 from appliance.meeting.model import SessionState
 from appliance.meeting.roles import Actor
-from appliance.meeting.views import me_view, section, section_names, view_for
+from appliance.meeting.views import me_view, section, section_names
 
 if TYPE_CHECKING:
     from appliance.web.service import Appliance
 
 log = logging.getLogger("phs.live")
 
+# Messages a connection may have waiting. Past it the queue holds one resync marker instead.
 QUEUE_LIMIT = 256
 # Ballots only move a progress counter: during a burst (500 delegates in one second) they
 # are sent at most every COALESCE_S, not once per ballot to every device (500 x 500 sends).
 # Any other event flushes them first, so a close never overtakes the ballots before it.
 COALESCE_S = 0.1
 COALESCED = frozenset({"ballot_cast", "ballot_corrected"})
+# A section built for one snapshot serves the others at the same position for this long
+# (and never past the next publish), in case something changes the view without an event.
+BUILT_FOR_S = 1.0
 
 # Which view sections an event can change.
 EVENT_SECTIONS: dict[str, tuple[str, ...]] = {
@@ -83,13 +90,40 @@ PER_AUDIENCE: dict[str, Callable[[SessionState, Actor], Hashable]] = {
 _ME_EVENTS = {"checked_in", "checked_out", "ballot_cast", "sitting_opened", "sitting_closed"}
 
 
+class Outbox(asyncio.Queue[str]):
+    """A connection's waiting messages; a resync marker becomes a snapshot when it is taken."""
+
+    def __init__(self, snapshot: Callable[[], str]) -> None:
+        super().__init__(QUEUE_LIMIT)
+        self._snapshot = snapshot
+        self.stale = False  # a marker is waiting: updates would be superseded, so none are queued
+
+    def resync(self) -> None:
+        """Drop what is waiting for one marker: the next message taken is a snapshot."""
+        while not self.empty():
+            super().get_nowait()
+        self.stale = True
+        self.put_nowait(_RESYNC)
+
+    def get_nowait(self) -> str:
+        """The next message; the marker is built into a snapshot of the state right now."""
+        message = super().get_nowait()
+        if message is _RESYNC:
+            self.stale = False
+            return self._snapshot()
+        return message
+
+
+_RESYNC = "resync"  # the marker (compared by identity; no real message is this object)
+
+
 @dataclass(eq=False)
 class Connection:
     """One live device."""
 
     actor: Actor
     device: str
-    queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    queue: Outbox = field(init=False)
     last: dict[str, Any] = field(default_factory=dict)
     closed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -106,12 +140,18 @@ class LiveHub:
         # The last value of each (section, audience) key: an equal new value is replaced by
         # the old object, so each connection's "did it change?" check is an identity check.
         self._previous: dict[tuple[Any, ...], Any] = {}
+        # Sections built for snapshots at one position, until the next publish: 500 tablets
+        # connecting at once build the participants list once, not 500 times (time, and heap
+        # left fragmented by 500 throw-away copies).
+        self._built: dict[tuple[Any, ...], Any] = {}
+        self._built_at = (-1, 0.0)
 
     def connect(self, actor: Actor, device: str) -> Connection:
         """Register a connection and queue its snapshot."""
         conn = Connection(actor, device)
+        conn.queue = Outbox(lambda: self._snapshot_message(conn))
         self.connections.add(conn)
-        self._snapshot(conn)
+        conn.queue.resync()
         return conn
 
     def disconnect(self, conn: Connection) -> None:
@@ -122,18 +162,33 @@ class LiveHub:
     def resync(self, conn: Connection, position: int) -> None:
         """A client that reconnected at ``position``: send a snapshot if it missed anything."""
         if position < self.appliance.state.position:
-            self._snapshot(conn)
+            conn.queue.resync()
 
-    def _snapshot(self, conn: Connection) -> None:
-        view = view_for(self.appliance.state, conn.actor)
+    def _snapshot_message(self, conn: Connection) -> str:
+        """The whole view for one connection, which from now on diffs against it."""
+        state = self.appliance.state
+        now = time.monotonic()
+        if self._built_at[0] != state.position or now - self._built_at[1] > BUILT_FOR_S:
+            self._built, self._built_at = {}, (state.position, now)
+        view: dict[str, Any] = {"position": state.position}
+        for name in section_names():
+            # Keep the shared object of an equal section, not a copy per connection: 500
+            # tablets each holding their own participants list was most of the live memory.
+            key = self._cache_key(state, name, conn.actor)
+            if key not in self._built:
+                self._built[key] = self._shared(key, section(state, name, conn.actor))
+            view[name] = self._built[key]
+        view["me"] = me_view(state, conn.actor)
         conn.last = {name: view[name] for name in (*section_names(), "me")}
-        self._drain(conn)
-        conn.queue.put_nowait(json.dumps({"type": "snapshot", "position": view["position"], "state": view}, ensure_ascii=False))
+        return json.dumps({"type": "snapshot", "position": view["position"], "state": view}, ensure_ascii=False)
 
-    @staticmethod
-    def _drain(conn: Connection) -> None:
-        while not conn.queue.empty():
-            conn.queue.get_nowait()
+    def _shared(self, key: tuple[Any, ...], value: Any) -> Any:
+        """The remembered object for ``key`` when equal to ``value``; else remember ``value``."""
+        before = self._previous.get(key)
+        if before is not None and before == value:
+            return before
+        self._previous[key] = value
+        return value
 
     def publish(self, position: int, events: Iterable[Event]) -> None:
         """Send each connection the sections these events changed; ballots are coalesced."""
@@ -166,6 +221,7 @@ class LiveHub:
         for e in events:
             names.update(EVENT_SECTIONS.get(e.type, section_names()))
             touches_me = touches_me or e.type in _ME_EVENTS
+        self._built = {}
         if not names and not touches_me:
             return
         state = self.appliance.state
@@ -174,16 +230,12 @@ class LiveHub:
         # Hall displays first: the room watches them, and each send below is compressed and
         # written in queue order, so a display behind 500 tablets would show a result last.
         for conn in sorted(self.connections, key=lambda c: c.actor.role != "display"):
+            if conn.queue.stale:
+                continue  # its snapshot is built when it reads again, with these events in it
             keys = {name: self._cache_key(state, name, conn.actor) for name in names}
             for name, key in keys.items():
                 if key not in computed:
-                    value = section(state, name, conn.actor)
-                    before = self._previous.get(key)
-                    if before is not None and before == value:
-                        value = before
-                    else:
-                        self._previous[key] = value
-                    computed[key] = value
+                    computed[key] = self._shared(key, section(state, name, conn.actor))
             changed: dict[str, Any] = {}
             for n, k in keys.items():
                 value, last = computed[k], conn.last.get(n)
@@ -211,7 +263,7 @@ class LiveHub:
                 conn.queue.put_nowait(message)
             except asyncio.QueueFull:
                 log.warning("slow live client resynced", extra={"device": conn.device})
-                self._snapshot(conn)
+                conn.queue.resync()
 
     @staticmethod
     def _cache_key(state: SessionState, name: str, actor: Actor) -> tuple[Any, ...]:

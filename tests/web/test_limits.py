@@ -1,16 +1,21 @@
 """Limits against a hostile or broken device: body size, live connections per device and
-per address, live message rate, a stalled reader, and the security headers."""
+per address, live message rate, a stalled reader (its queue bounded, then one resync), and
+the security headers."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
+from appliance.meeting.roles import Actor
 from appliance.web.limits import BURST, PER_DEVICE, STRIKES, Bucket, ConnectionLimits
+from appliance.web.live import QUEUE_LIMIT
 from tests.web.conftest import Hall
 
 WEB_UI = Path(__file__).resolve().parents[2] / "web_ui"
@@ -71,6 +76,12 @@ def test_one_device_cannot_hold_more_than_its_live_connections(hall: Hall) -> No
     finally:
         for ws in opened:
             ws.__exit__(None, None, None)
+    limits = hall.client.app.state.live_limits
+    for _ in range(100):  # each handler gives its slot back when it has finished closing
+        if sum(limits.devices.values()) == 0:
+            break
+        time.sleep(0.02)
+    assert dict(limits.devices) == {}
     with hall.client.websocket_connect("/api/live", headers=headers) as again:  # slots came back
         assert again.receive_json()["type"] == "snapshot"
 
@@ -89,6 +100,42 @@ def test_a_flooding_device_is_refused_then_cut_off(hall: Hall) -> None:
         assert cut.value.code == 1008
         assert replies.count("pong") >= int(BURST)
         assert replies.count("rate_limited") == STRIKES - 1
+
+
+def test_a_stalled_reader_is_bounded_then_resynced_at_the_current_position(hall: Hall) -> None:
+    """A device that stops reading holds at most QUEUE_LIMIT messages, then one marker that
+    becomes a snapshot of the state when it reads again; a display keeps every update."""
+    hub = hall.client.app.state.appliance.hub
+    delegate = hall.ids["delegate"]
+    hall.call("POST", "/api/sitting/open", "chair", json={})
+    stalled = hub.connect(Actor.for_role(delegate, "delegate"), "stalled-tablet")
+    first = json.loads(stalled.queue.get_nowait())  # it read its snapshot, then stopped reading
+    assert (first["type"], first["position"]) == ("snapshot", position(hall))
+    sizes: list[int] = []
+    with hall.client.websocket_connect("/api/live", headers=hall.headers("display")) as display:
+        assert display.receive_json()["type"] == "snapshot"
+        for n in range(QUEUE_LIMIT + 20):
+            if n % 2 == 0:
+                hall.call("POST", "/api/floor/grant", "chair", json={"to": delegate})
+            else:
+                hall.call("POST", "/api/floor/end", "chair", json={})
+            update = display.receive_json()  # the display is not held back by the stalled tablet
+            assert (update["type"], update["position"]) == ("update", position(hall))
+            speaking = [s["participant_id"] for s in update["changed"]["floor"]["speaking"]]
+            assert speaking == ([delegate] if n % 2 == 0 else [])
+            sizes.append(stalled.queue.qsize())
+        # Grows one message an event up to the limit, then holds one resync marker, however long it stalls.
+        assert sizes == [*range(1, QUEUE_LIMIT + 1), *[1] * 20]
+        assert stalled.queue.stale is True
+        again = json.loads(stalled.queue.get_nowait())  # it reads again
+        assert (again["type"], again["position"]) == ("snapshot", position(hall))
+        assert again["state"]["floor"]["speaking"] == []  # the 276th event (an end) is in it
+        assert (stalled.queue.qsize(), stalled.queue.stale) == (0, False)
+        hall.call("POST", "/api/floor/grant", "chair", json={"to": delegate})  # and updates flow again
+        resumed = json.loads(stalled.queue.get_nowait())
+        assert (resumed["type"], resumed["position"], list(resumed["changed"])) == ("update", position(hall), ["floor"])
+        assert display.receive_json()["position"] == position(hall)
+    hub.disconnect(stalled)
 
 
 def test_security_headers_on_pages_and_api(hall: Hall) -> None:
