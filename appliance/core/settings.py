@@ -64,6 +64,10 @@ class Settings:
         default="",
         metadata={"help": "A one-time secretary pairing code accepted at start (scenario runner, first set-up)."},
     )
+    page_cache_mib: int = field(
+        default=64,
+        metadata={"help": "MiB of decrypted page images `phs serve` keeps in memory (never on disk) so a page fetched by many tablets is read and decrypted once; 0: none."},
+    )
     demo: bool = field(default=False, metadata={"help": "Seed a demo session on first start."})
     log_level: str = field(default="INFO", metadata={"help": "Log level: DEBUG, INFO, WARNING."})
     group_commit_ms: float = field(

@@ -3,7 +3,14 @@
 from appliance.documents.const import RENDERED_AT_INGEST, SIZES
 from appliance.documents.convert import images_to_pdf
 from appliance.documents.models import DocumentRecord, IngestedDocument, PageInfo, SearchHit, Word
-from appliance.documents.pipeline import ingest_and_render, shutdown_pool, start_ingest, warm_up
+from appliance.documents.pipeline import (
+    Ingesting,
+    begin_ingest,
+    ingest_and_render,
+    shutdown_pool,
+    start_ingest,
+    warm_up,
+)
 from appliance.documents.reader import ingest
 from appliance.documents.render import media_type, render_page
 from appliance.documents.rendering import PageRendering
@@ -15,10 +22,12 @@ __all__ = [
     "SIZES",
     "DocumentRecord",
     "IngestedDocument",
+    "Ingesting",
     "PageRendering",
     "PageInfo",
     "SearchHit",
     "Word",
+    "begin_ingest",
     "images_to_pdf",
     "ingest",
     "ingest_and_render",

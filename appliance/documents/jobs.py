@@ -13,11 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 from appliance.core.errors import PhsError
-from appliance.documents.const import WORKER_MEMORY_BYTES
-from appliance.documents.reader import Normalized, extract, finish, normalize, open_as_pdf
+from appliance.documents.const import DEFAULT_FORMAT, WORKER_MEMORY_BYTES
+from appliance.documents.models import PageInfo
+from appliance.documents.reader import Normalized, extract, normalize, open_as_pdf
 from appliance.documents.render import render_open
 from appliance.documents.search import text_blob
 from appliance.documents.sniff import sniff
+from appliance.documents.text import extract_page
 
 Outcome = tuple[str, Any]
 
@@ -54,7 +56,14 @@ def guarded(fn: Callable[..., Any], *args: Any) -> Outcome:
 
 
 def noop() -> None:
-    """Warm-up job: makes the pool start its workers before the first upload."""
+    """Warm-up job: starts a worker and loads what a first page needs (MuPDF's fonts, Pillow's
+    WebP encoder, loaded on first use), so the first upload after a start does not pay for it."""
+    import pymupdf
+
+    with pymupdf.open() as doc:  # type: ignore[no-untyped-call]
+        doc.new_page(width=200, height=100).insert_text((20, 50), "Trang 1")
+        extract_page(doc.load_page(0))
+        render_open(doc, 0, 240, DEFAULT_FORMAT)
 
 
 def normalize_job(data: bytes, filename: str, password: str | None) -> Normalized:
@@ -62,17 +71,23 @@ def normalize_job(data: bytes, filename: str, password: str | None) -> Normalize
     return normalize(data, filename, password)
 
 
-def extract_job(normalized: Normalized, filename: str) -> tuple[str, tuple[str, ...], bytes | None]:
-    """Step two in a worker: (title, warnings, text blob) without shipping every word back."""
-    pages = extract(normalized.pdf)
-    document = finish(normalized, pages, filename)
-    return document.title, document.warnings, text_blob(pages)
+def text_job(pdf: bytes) -> bytes | None:
+    """The search text layer of a whole normalized PDF, in the background: the text blob
+    (None for a scan) without shipping every word back."""
+    return text_blob(extract(pdf))
+
+
+def page_text_job(pdf: bytes, index: int) -> PageInfo:
+    """One page's text, for a reader selecting text before the whole layer is extracted."""
+    with open_as_pdf(pdf, "pdf", None) as doc:
+        return extract_page(doc.load_page(index))
 
 
 def first_page_job(
     data: bytes, filename: str, password: str | None, widths: dict[str, int], fmt: str
-) -> list[tuple[int, dict[str, bytes]]]:
-    """Page 1 straight from the upload, in parallel with ``normalize_job`` on the other worker.
+) -> tuple[list[tuple[int, dict[str, bytes]]], str]:
+    """Page 1 straight from the upload, in parallel with ``normalize_job`` on the other worker,
+    and page 1's text (the title is chosen from it, so the text layer can wait).
 
     Opening twice costs little next to rendering, and the secretary sees page 1 about as soon
     as the file is checked. Limits are checked by ``normalize_job``, whose refusal wins.
@@ -80,7 +95,8 @@ def first_page_job(
     # Widest first: MuPDF then decodes a page's big images once and reuses them.
     ordered = sorted(widths.items(), key=lambda item: -item[1])
     with open_as_pdf(data, sniff(data, filename), password) as doc:
-        return [(0, {name: render_open(doc, 0, width, fmt) for name, width in ordered})]
+        images = {name: render_open(doc, 0, width, fmt) for name, width in ordered}
+        return [(0, images)], extract_page(doc.load_page(0)).text
 
 
 def merge_images_job(images: list[bytes]) -> bytes:

@@ -23,6 +23,9 @@ from appliance.meeting.views import may_read
 #: Openings kept in the state (the journal keeps them all); enough for any sitting's audit screen.
 MAX_OPENINGS = 20_000
 OPENING_KINDS = ("open", "page", "original")
+#: ``text_blob`` of a document added before its search text was extracted (never a blob id:
+#: those are 32 hex digits); ``document_text_ready`` replaces it with the blob id, or "" for a scan.
+TEXT_PENDING = "pending"
 
 
 @event("document_access_set")
@@ -62,6 +65,15 @@ class DocumentPagesReady(Event):
 
     id: str
     blobs: dict[str, Any] = field(default_factory=dict)  # size -> blob id per page
+
+
+@event("document_text_ready")
+@dataclass(frozen=True)
+class DocumentTextReady(Event):
+    """The search text of a document added before it was extracted is stored ("" : it has none)."""
+
+    id: str
+    text_blob: str = ""
 
 
 @event("document_opened")
@@ -190,6 +202,16 @@ def _pages_ready(state: SessionState, actor: Actor, args: dict[str, Any], now: S
     return [DocumentPagesReady(doc.id, changed)] if changed else []
 
 
+@handles("document_text_ready", "document.manage")
+def _text_ready(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    """Args: ``id`` and ``text_blob`` (the text layer's blob id, "" when no page has text)."""
+    doc = _document(state, args)
+    blob = args.get("text_blob", "")
+    if not isinstance(blob, str) or len(blob) > 200 or blob == TEXT_PENDING:
+        raise refuse("invalid", message_en="'text_blob' is the blob id of the text layer, or \"\" when there is no text.")
+    return [DocumentTextReady(doc.id, blob)] if text_pending(doc) else []
+
+
 @handles("note_opening", "document.read")
 def _opening(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
     doc = _document(state, args)
@@ -269,6 +291,16 @@ def pages_pending(doc: DocumentMeta) -> int:
     return sum(1 for index in range(doc.pages) if not all(len(ids) > index and ids[index] for ids in sizes))
 
 
+def text_pending(doc: DocumentMeta) -> bool:
+    """Whether a document's search text is still being extracted (search and /text say so)."""
+    return doc.text_blob == TEXT_PENDING
+
+
+@applies(DocumentTextReady)
+def _text_stored(s: SessionState, e: DocumentTextReady) -> None:
+    s.documents[e.id].text_blob = e.text_blob
+
+
 @applies(DocumentOpened)
 def _opened(s: SessionState, e: DocumentOpened) -> None:
     s.openings.append({"document": e.id, "participant_id": e.participant_id, "device": e.device, "what": e.what, "page": e.page, "at": e.at})
@@ -292,6 +324,7 @@ DOC_EVENT_SECTIONS: dict[str, tuple[str, ...]] = {
     "document_moved": ("agenda", "documents"),
     "document_replaced": ("agenda", "documents", "presenting"),
     "document_pages_ready": (),  # nothing a client sees changes: the page URLs stay the same
+    "document_text_ready": (),  # search and /text answer from it; the document view is the same
     "document_opened": (),
     "page_presented": ("presenting",),
     "presenting_stopped": ("presenting",),

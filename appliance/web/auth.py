@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from anyio import to_thread
 from litestar import WebSocket
 from litestar.connection import ASGIConnection
 from litestar.exceptions import WebSocketException
@@ -42,9 +41,11 @@ async def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handl
     it is accepted reaches a browser as a failed connection it would retry for ever, so an
     unpaired device's socket is accepted first and told ``not_paired`` (``web_ui/live.js``
     then sends it to the pairing page); a revoked one was told when it was revoked.
-    The check itself runs in a worker thread, as Litestar runs a synchronous guard."""
+    The check runs on the event loop: it is a few keyed hashes over in-memory state, cheaper
+    than the hop to a worker thread it once took (on every page image a tablet fetches), and
+    it reads the state the loop writes without racing it."""
     try:
-        await to_thread.run_sync(_check, connection, handler)
+        _check(connection, handler)
     except PhsError as err:
         if not isinstance(connection, WebSocket):
             raise

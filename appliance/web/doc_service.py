@@ -23,18 +23,20 @@ from appliance.documents.const import (
     WHOLE_BEFORE_ANSWER_PAGES,
 )
 from appliance.documents.notes import NoteStore
+from appliance.documents.page_cache import PageCache
 from appliance.documents.render import render_pages
 from appliance.documents.rendering import PageRendering
 from appliance.documents.search import load_text_blob, search
 from appliance.documents.watermark import render_watermarked, watermark_text
 from appliance.meeting.decide import Command
-from appliance.meeting.doc_rules import pages_pending
+from appliance.meeting.doc_rules import TEXT_PENDING, pages_pending, text_pending
 from appliance.meeting.model import DocumentMeta
 from appliance.meeting.roles import Actor
 from appliance.meeting.views import may_read
 
 if TYPE_CHECKING:
     from appliance.documents.models import DocumentRecord, PageInfo
+    from appliance.documents.pipeline import Ingesting
     from appliance.web.service import Appliance
 
 log = logging.getLogger("phs.documents")
@@ -45,6 +47,7 @@ OPENING_DEDUP_S = 600.0
 MAX_HITS = 200
 TEXT_CACHE = 64
 UPLOADS_KEPT = 200
+PAGE_TEXTS_KEPT = 2000  # single pages extracted for a reader while a text layer is pending
 
 
 class DocServices:
@@ -62,6 +65,9 @@ class DocServices:
         self._live: dict[str, PageRendering] = {}  # doc id -> the render of its remaining pages
         self._tasks: set[asyncio.Future[None]] = set()
         self._failed: set[str] = set()  # documents whose background render was refused: on demand only
+        self._text_jobs: dict[str, asyncio.Future[None]] = {}  # doc id -> its text layer being extracted
+        self._page_texts: OrderedDict[tuple[str, int], PageInfo] = OrderedDict()
+        self.page_cache = PageCache(appliance.settings.page_cache_mib * 1024 * 1024)
 
     # -- uploads ----------------------------------------------------------------
     def progress(self, upload_id: str | None, filename: str) -> Any:
@@ -91,16 +97,15 @@ class DocServices:
 
     async def ingest(
         self, files: list[tuple[str, bytes]], password: str | None, upload_id: str | None
-    ) -> tuple[DocumentRecord, str, PageRendering | None]:
+    ) -> tuple[DocumentRecord, str, Ingesting | None]:
         """Ingest one file, or several photos of a paper document as one (a page per image).
 
-        A short document returns with every page stored; a longer one once page 1 is: the
-        record (pages not rendered yet have blob id ""), the filename, and the render of the
-        other pages going on in the background, which the caller hands to ``follow`` once
-        the document is added (or to ``abandon``).
+        A short document returns with every page and its text stored; a longer one once
+        page 1 is: the record (pages not rendered yet have blob id "", the text blob is
+        ``TEXT_PENDING``), the filename, and the pages and text going on in the background,
+        which the caller hands to ``follow`` once the document is added (or to ``abandon``).
         """
-        from appliance.documents import start_ingest
-        from appliance.documents.pipeline import run_in_pool
+        from appliance.documents.pipeline import begin_ingest, finish_text, run_in_pool
         from appliance.documents.sniff import sniff
 
         filename, data = files[0]
@@ -117,27 +122,39 @@ class DocServices:
             filename = filename.rsplit(".", 1)[0] + ".pdf"
         update = self.progress(upload_id, filename)
         try:
-            record, rendering = await start_ingest(data, filename, password, self.app.blobs.put, progress=update)
-            if rendering is not None and record.page_count <= WHOLE_BEFORE_ANSWER_PAGES:
-                record.page_blobs, rendering = await rendering.wait(), None
+            ingesting = await begin_ingest(data, filename, password, self.app.blobs.put, progress=update)
+            record = ingesting.record
+            if record.page_count <= WHOLE_BEFORE_ANSWER_PAGES:
+                await finish_text(ingesting, self.app.blobs.put)
+                if ingesting.rendering is not None:
+                    record.page_blobs = await ingesting.rendering.wait()
+                return record, filename, None
         except PhsError as err:
             self.finish_upload(upload_id, None, err)
             raise
-        return record, filename, rendering
+        record.text_blob = TEXT_PENDING  # on the tablets now; search finds it once extracted
+        return record, filename, ingesting
 
-    def abandon(self, rendering: PageRendering | None) -> None:
-        """Stop the background render of an upload whose document was not added."""
-        if rendering is not None:
-            rendering.cancel()
+    def abandon(self, ingesting: Ingesting | None) -> None:
+        """Stop the background work of an upload whose document was not added."""
+        if ingesting is not None:
+            ingesting.cancel()
 
-    def follow(self, doc_id: str, rendering: PageRendering | None, upload_id: str | None) -> None:
-        """The document is added: serve its pages as they land, then journal them all."""
+    def follow(self, doc_id: str, ingesting: Ingesting | None, upload_id: str | None) -> None:
+        """The document is added: serve its pages as they land, then journal them all; same for its text."""
         entry = self.uploads.get((upload_id or "")[:100])
         if entry is not None:
             entry["document"] = doc_id  # on the tablets already; the bar goes on until every page is stored
-        if rendering is None:
+        if ingesting is None:
             self.finish_upload(upload_id, doc_id, None)
             return
+        self._spawn_text(doc_id, ingesting.text)
+        if ingesting.rendering is None:
+            self.finish_upload(upload_id, doc_id, None)
+            return
+        self._follow_pages(doc_id, ingesting.rendering, upload_id)
+
+    def _follow_pages(self, doc_id: str, rendering: PageRendering, upload_id: str | None) -> None:
         self._live[doc_id] = rendering
         task = asyncio.ensure_future(self._complete(doc_id, rendering, upload_id))
         self._tasks.add(task)
@@ -169,6 +186,51 @@ class DocServices:
             self._live.pop(doc_id, None)
         self.finish_upload(upload_id, doc_id, None)
 
+    # -- the search text layer, after the document is added --------------------------
+    def _spawn_text(self, doc_id: str, text: asyncio.Future[bytes | None]) -> None:
+        if doc_id in self._text_jobs:
+            text.cancel()
+            return
+        task = asyncio.ensure_future(self._complete_text(doc_id, text))
+        self._text_jobs[doc_id] = task
+        task.add_done_callback(lambda _: self._text_jobs.pop(doc_id, None))
+
+    async def _complete_text(self, doc_id: str, text: asyncio.Future[bytes | None]) -> None:
+        from appliance.documents.pipeline import stopping
+        from appliance.web.service import SYSTEM
+
+        try:
+            text_bytes = await text
+        except Exception as exc:  # noqa: BLE001 - a background task has nobody to raise to
+            if stopping():  # the next start extracts it when somebody searches
+                return
+            # Pages stay readable; search then finds nothing in it, which the log says why.
+            code = exc.code if isinstance(exc, PhsError) else "unreadable_document"
+            log.error("text extraction failed", extra={"document": doc_id, "code": code, "error": type(exc).__name__})
+            text_bytes = None
+        blob_id = self.app.blobs.put(text_bytes) if text_bytes is not None else ""
+        try:
+            await self.app.execute(SYSTEM, Command("document_text_ready", {"id": doc_id, "text_blob": blob_id}))
+        except PhsError as err:
+            log.error("text layer not recorded", extra={"document": doc_id, "code": err.code})
+            return
+        self._page_texts = OrderedDict((k, v) for k, v in self._page_texts.items() if k[0] != doc_id)
+        log.info("document text ready", extra={"document": doc_id, "has_text": bool(blob_id)})
+
+    def _resume_text(self, doc: DocumentMeta) -> None:
+        """Extract the text a restart interrupted (on the first search or /text that needs it)."""
+        from appliance.documents.pipeline import run_in_background
+
+        if doc.id in self._text_jobs:
+            return
+
+        async def extract() -> bytes | None:
+            text_bytes: bytes | None = await run_in_background(jobs.text_job, await self.pdf_of(doc))
+            return text_bytes
+
+        log.info("resuming text extraction", extra={"document": doc.id})
+        self._spawn_text(doc.id, asyncio.ensure_future(extract()))
+
     def pages_pending(self, doc: DocumentMeta) -> int:
         """Pages of a document still being rendered (they are made on demand meanwhile)."""
         live = self._live.get(doc.id)
@@ -176,7 +238,7 @@ class DocServices:
 
     async def _resume(self, doc: DocumentMeta) -> None:
         """Render the pages a restart interrupted, in the background, as an upload would."""
-        from appliance.documents.pipeline import run_in_pool
+        from appliance.documents.pipeline import run_in_background
 
         if doc.id in self._live or doc.id in self._failed:
             return
@@ -191,7 +253,7 @@ class DocServices:
             if key_doc == doc.id and name in blobs and not blobs[name][int(page) - 1]:
                 blobs[name][int(page) - 1] = blob_id
         log.info("resuming page render", extra={"document": doc.id, "pending": pages_pending(doc)})
-        self.follow(doc.id, PageRendering(pdf, blobs, widths, DEFAULT_FORMAT, self.app.blobs.put, run_in_pool), None)
+        self._follow_pages(doc.id, PageRendering(pdf, blobs, widths, DEFAULT_FORMAT, self.app.blobs.put, run_in_background), None)
 
     # -- renditions ---------------------------------------------------------------
     async def pdf_of(self, doc: DocumentMeta) -> bytes:
@@ -232,6 +294,12 @@ class DocServices:
         seat = participant.seat if participant else None
         text = watermark_text(name, seat)
         return await self._make((doc.id, str(page), size, actor.participant_id or actor.role, text), doc, page, size, text)
+
+    def page_bytes(self, blob_id: str) -> tuple[bytes, str]:
+        """A page image's plaintext and media type, decrypted once then served from memory.
+
+        Call only after the caller was allowed the page: the cache does not judge access."""
+        return self.page_cache.get(blob_id, self.app.blobs.get)
 
     async def _make(self, key: tuple[str, ...], doc: DocumentMeta, page: int, size: str, text: str | None) -> str:
         if key in self.renditions:
@@ -287,9 +355,16 @@ class DocServices:
         return out
 
     # -- text and search ----------------------------------------------------------
+    def text_pending(self, doc: DocumentMeta) -> bool:
+        """Whether a document's search text is still being extracted (its extraction then runs)."""
+        if not text_pending(doc):
+            return False
+        self._resume_text(doc)
+        return True
+
     def pages_text(self, doc: DocumentMeta) -> list[PageInfo]:
-        """A document's text and word positions (empty pages for scans), cached."""
-        if not doc.text_blob:
+        """A document's text and word positions (empty pages for scans, none while pending), cached."""
+        if not doc.text_blob or self.text_pending(doc):
             return []
         cached = self._texts.get(doc.text_blob)
         if cached is None:
@@ -301,14 +376,37 @@ class DocServices:
             self._texts.move_to_end(doc.text_blob)
         return cached
 
-    def search(self, actor: Actor, query: str, document: str | None) -> list[dict[str, Any]]:
-        """Hits across every current document the caller may read, in agenda order."""
+    async def page_text(self, doc: DocumentMeta, page: int) -> PageInfo | None:
+        """One page's text: from the text layer, or extracted now while the layer is pending."""
+        if not self.text_pending(doc):
+            pages = self.pages_text(doc)
+            return pages[page - 1] if len(pages) >= page else None
+        key = (doc.id, page)
+        found = self._page_texts.get(key)
+        if found is None:
+            from appliance.documents.pipeline import run_in_pool
+
+            live = self._live.get(doc.id)  # a long upload still rendering holds its PDF in memory
+            pdf = live.pdf if live is not None else await self.pdf_of(doc)
+            found = await run_in_pool(jobs.page_text_job, pdf, page - 1)
+            self._page_texts[key] = found
+            while len(self._page_texts) > PAGE_TEXTS_KEPT:
+                self._page_texts.popitem(last=False)
+        return found
+
+    def search(self, actor: Actor, query: str, document: str | None) -> tuple[list[dict[str, Any]], list[str]]:
+        """Hits across every current document the caller may read, in agenda order, and the
+        documents searched whose text is still being extracted (no hits from them yet)."""
         state = self.app.state
         order = [d for item in state.agenda for d in item.documents]
         hits: list[dict[str, Any]] = []
+        pending: list[str] = []
         for doc_id in order:
             doc = state.documents.get(doc_id)
             if doc is None or (document and doc_id != document) or not may_read(doc, actor, state):
+                continue
+            if self.text_pending(doc):
+                pending.append(doc.id)
                 continue
             pages = self.pages_text(doc)
             for hit in search([p.words for p in pages], query):
@@ -316,8 +414,8 @@ class DocServices:
                 hits.append({"document": doc.id, "title": doc.title, "page": hit.page,
                              "rects": [list(r) for r in hit.rects], "snippet": _snippet(words, hit.rects)})
                 if len(hits) >= MAX_HITS:
-                    return hits
-        return hits
+                    return hits, pending
+        return hits, pending
 
     # -- notes ----------------------------------------------------------------------
     @property

@@ -55,12 +55,16 @@ async def original(request: Request[Any, Any, Any], doc_id: str) -> Response[byt
 
 @get("/api/documents/{doc_id:str}/text", opt={"permission": "document.read"})
 async def page_text(request: Request[Any, Any, Any], doc_id: str, page: int = 1) -> dict[str, Any]:
-    """A page's extracted text and words with positions, for selecting text on the image."""
+    """A page's extracted text and words with positions, for selecting text on the image.
+
+    ``pending`` is true while the document's text layer is being extracted: the page's text
+    is then extracted on its own, and search does not find the document yet."""
     doc = readable(request, doc_id)
     if not 1 <= page <= doc.pages:
         raise refuse("not_found", "Không có trang này.", "No such page.")
-    pages = services(_app(request)).pages_text(doc)
-    info = pages[page - 1] if len(pages) >= page else None
+    svc = services(_app(request))
+    pending = svc.text_pending(doc)
+    info = await svc.page_text(doc, page)
     width, height = (doc.sizes[page - 1] + [0.0, 0.0])[:2] if len(doc.sizes) >= page else (0.0, 0.0)
     return {
         "page": page,
@@ -68,16 +72,20 @@ async def page_text(request: Request[Any, Any, Any], doc_id: str, page: int = 1)
         "height": height,
         "text": info.text if info else "",
         "words": [list(w) for w in info.words] if info else [],
+        "pending": pending,
     }
 
 
 @get("/api/documents/search", opt={"permission": "document.read"})
 async def search_documents(request: Request[Any, Any, Any], q: str = "", document: str | None = None) -> dict[str, Any]:
-    """Find a phrase without typing diacritics: "ngan sach" finds "ngân sách"."""
+    """Find a phrase without typing diacritics: "ngan sach" finds "ngân sách".
+
+    ``pending`` lists the documents searched whose text is still being extracted (a long
+    upload's, for a few seconds): no hits from them yet; ask again."""
     if len(q) > 200:
         raise refuse("invalid", "Cụm từ tìm kiếm quá dài.", "The search phrase is too long (200 characters at most).")
-    hits = services(_app(request)).search(actor_of(request), q, document)
-    return {"query": q, "hits": hits}
+    hits, pending = services(_app(request)).search(actor_of(request), q, document)
+    return {"query": q, "hits": hits, "pending": pending}
 
 
 @get("/api/documents/uploads/{upload_id:str}", opt={"permission": "document.manage"})

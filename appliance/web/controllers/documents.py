@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Receive,
+    Scope,
+    Send,
+)
 
 from appliance.core.errors import PhsError, refuse
 from appliance.meeting.decide import Command
@@ -56,9 +64,42 @@ async def read_document(request: Request[Any, Any, Any], doc_id: str) -> dict[st
     return {"document": view_of(appliance, doc, actor_of(request))}
 
 
-@get("/api/documents/{doc_id:str}/pages/{n:int}", opt={"permission": "document.read"})
-async def page_image(request: Request[Any, Any, Any], doc_id: str, n: int, size: str = "tablet") -> Response[bytes]:
-    """A page image: immutable, cached for a year on the tablet, revalidated by ETag."""
+async def _as_sent(app: ASGIApp) -> ASGIApp:
+    """This route's after-request hook: its answer carries the security headers already (the
+    app-wide hook edits a Response, and runs in a worker thread, as Litestar runs a plain function)."""
+    return app
+
+
+@get("/api/documents/{doc_id:str}/pages/{n:int}", opt={"permission": "document.read"}, after_request=_as_sent)
+async def page_image(request: Request[Any, Any, Any], doc_id: str, n: int, size: str = "tablet") -> ASGIApp:
+    """A page image: immutable, cached for a year on the tablet, revalidated by ETag.
+
+    The hottest route of a sitting (every tablet, every page): the guard runs as for any route
+    (the device, its key or session, the permission), then the checks of every document
+    route; only then is the page read, or taken from the cache of decrypted pages, and sent
+    as it is, without Litestar's Response machinery."""
+    status, headers, body = await _page(request, doc_id, n, size)
+    return _raw(status, headers, body)
+
+
+def _raw(status: int, headers: dict[str, str], body: bytes) -> ASGIApp:
+    from appliance.web.app import SECURITY_HEADERS
+
+    raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in {**SECURITY_HEADERS, **headers}.items()]
+    if status != 304:
+        raw.append((b"content-length", str(len(body)).encode()))
+
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        start: HTTPResponseStartEvent = {"type": "http.response.start", "status": status, "headers": raw}
+        await send(start)
+        done: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+        await send(done)
+
+    return answer
+
+
+async def _page(request: Request[Any, Any, Any], doc_id: str, n: int, size: str) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of a page image (every check of a document route first)."""
     doc = readable(request, doc_id)
     appliance = request.app.state.appliance
     svc = services(appliance)
@@ -68,23 +109,21 @@ async def page_image(request: Request[Any, Any, Any], doc_id: str, n: int, size:
         await svc.record_opening(doc, actor, device_of(request), "page", n)
     etag = f'"{blob_id}"'
     headers = {"Cache-Control": "private, max-age=31536000, immutable", "ETag": etag}
-    if request.headers.get("if-none-match") == etag:
-        return Response(b"", status_code=304, headers=headers)
-    store = appliance.blobs
-    total = store.size(blob_id)
-    head = store.get_range(blob_id, 0, 4)
-    media = "image/webp" if head == b"RIFF" else ("image/png" if head == b"\x89PNG" else "image/jpeg")
-    headers["Accept-Ranges"] = "bytes"
+    if request.headers.get("if-none-match") == etag:  # before any blob is read
+        return 304, headers, b""
+    body, media = svc.page_bytes(blob_id)  # one read and decrypt, then from memory
+    total = len(body)
     try:
         span = byte_range(request.headers.get("range"), request.headers.get("if-range"), etag, total)
     except PhsError as err:
-        body = json.dumps(err.to_dict(), ensure_ascii=False).encode()
-        return Response(body, status_code=err.status, media_type="application/json", headers={"Content-Range": f"bytes */{total}"})
+        refused = json.dumps(err.to_dict(), ensure_ascii=False).encode()
+        return err.status, {"Content-Type": "application/json", "Content-Range": f"bytes */{total}"}, refused
+    headers.update({"Content-Type": media, "Accept-Ranges": "bytes"})
     if span is None:
-        return Response(store.get(blob_id), media_type=media, headers=headers)
-    start, end = span  # a resumed download: only the chunks it touches are decrypted
+        return 200, headers, body
+    start, end = span  # a resumed download
     headers["Content-Range"] = f"bytes {start}-{end - 1}/{total}"
-    return Response(store.get_range(blob_id, start, end), status_code=206, media_type=media, headers=headers)
+    return 206, headers, body[start:end]
 
 
 def _files(value: Any) -> list[UploadFile]:
@@ -159,38 +198,41 @@ async def upload_document(
     svc = services(appliance)
     upload_id = str(data.get("upload_id") or "") or None
     password = data.get("password") or None
-    record, filename, rendering = await svc.ingest(files, str(password) if password else None, upload_id)
+    record, filename, background = await svc.ingest(files, str(password) if password else None, upload_id)
     doc_id = new_document_id()
     args = {"id": doc_id, "item": item, "access": access, "filename": filename, "record": record_args(record),
             "readers": readers, "watermark": _flag(data.get("watermark"))}
-    added = await _add(svc, actor, device, client_id, Command("add_document", args), doc_id, rendering, upload_id)
+    added = await _add(svc, actor, device, client_id, Command("add_document", args), doc_id, background, upload_id)
     return {"document": view_of(appliance, appliance.state.documents[added], actor)}
 
 
 async def _add(svc: Any, actor: Any, device: str, client_id: str | None, command: Command, doc_id: str,
-               rendering: Any, upload_id: str | None) -> str:
-    """Journal the document as soon as page 1 is stored; its other pages follow in the background."""
+               background: Any, upload_id: str | None) -> str:
+    """Journal the document as soon as page 1 is stored; its other pages and its text follow in the background."""
     try:
         outcome = await svc.app.execute(actor, command, device=device, client_id=client_id)
     except PhsError as err:
-        svc.abandon(rendering)
+        svc.abandon(background)
         svc.finish_upload(upload_id, None, err)
         raise
     except BaseException:
-        svc.abandon(rendering)
+        svc.abandon(background)
         raise
     added = str((outcome.get("refs") or [doc_id])[0])
     if added != doc_id:  # a retry with the same Idempotency-Key: the first upload's document stands
-        svc.abandon(rendering)
+        svc.abandon(background)
         svc.finish_upload(upload_id, added, None)
     else:
-        svc.follow(added, rendering, upload_id)
+        svc.follow(added, background, upload_id)
     return added
 
 
 def view_of(appliance: Any, doc: DocumentMeta, actor: Any) -> dict[str, Any]:
-    """A document as its readers see it, plus how many of its pages are still being rendered."""
-    return {**document_view(doc, appliance.state, actor), "pages_pending": services(appliance).pages_pending(doc)}
+    """A document as its readers see it, plus how many of its pages are still being rendered
+    and whether its search text is still being extracted."""
+    svc = services(appliance)
+    return {**document_view(doc, appliance.state, actor), "pages_pending": svc.pages_pending(doc),
+            "text_pending": svc.text_pending(doc)}
 
 
 @post(
@@ -214,8 +256,8 @@ async def replace_document(
     svc = services(appliance)
     upload_id = str(data.get("upload_id") or "") or None
     password = data.get("password") or None
-    record, filename, rendering = await svc.ingest(files, str(password) if password else None, upload_id)
+    record, filename, background = await svc.ingest(files, str(password) if password else None, upload_id)
     new_id = new_document_id()
     command = Command("replace_document", {"old_id": old.id, "id": new_id, "filename": filename, "record": record_args(record)})
-    added = await _add(svc, actor, device, request.headers.get("idempotency-key"), command, new_id, rendering, upload_id)
+    added = await _add(svc, actor, device, request.headers.get("idempotency-key"), command, new_id, background, upload_id)
     return {"document": view_of(appliance, appliance.state.documents[added], actor)}
