@@ -332,6 +332,7 @@ export class DocViewer {
       alt: `${d.title || ""} — ${t("page_of", { n: this.page, total })}`,
       doc: d.id,
       page: this.page,
+      pageSize: (d.sizes || [])[this.page - 1] || null, // annotate offline on a page whose text never came
       tool: this.tool,
       onCreate: (fields) => this.createNote(fields),
       onPick: () => { this.showNotes = true; this.render(true); },

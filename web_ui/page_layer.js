@@ -40,7 +40,10 @@ export function pageFrame(opts) {
   const overlay = svg("svg", { class: "note-layer", "data-testid": "note-layer", preserveAspectRatio: "none" });
   const frame = el("div", { class: `page-frame tool-${opts.tool}` }, img, words);
   frame.append(overlay);
-  let size = null; // {width, height} in PDF points
+  // {width, height} in PDF points: from the document's metadata at once (so a page opened
+  // offline, whose text layer was never fetched, can still be annotated), then the text.
+  let size = Array.isArray(opts.pageSize) && opts.pageSize[0] > 0 ? { width: opts.pageSize[0], height: opts.pageSize[1] } : null;
+  if (size) overlay.setAttribute("viewBox", `0 0 ${size.width} ${size.height}`);
   let lastNotes = [];
   let lastHits = [];
 

@@ -103,7 +103,22 @@ def test_reading_continues_offline_and_a_closed_sitting_wipes_the_tablet(
     )
     expect(tablet.locator(".page-count")).to_have_text("Trang 6/8")
     shots(tablet, "offline-reading-page-6")
+    # Still offline, she pins a note on that page: it waits on the tablet...
+    tablet.locator('[data-tool="note"]').click()
+    tablet.locator(".page-frame").click(position={"x": 260, "y": 160})
+    tablet.get_by_test_id("note-input").fill("Ghi chú trang 6 khi mất mạng")
+    tablet.get_by_test_id("note-save").click()
+    tablet.get_by_test_id("notes-toggle").click()
+    expect(tablet.get_by_test_id("note-pending")).to_have_count(1)
+    shots(tablet, "offline-note-page-6")
     tablet.context.set_offline(False)
+    tablet.evaluate("window.dispatchEvent(new Event('online'))")
+    # ...and reaches the box exactly once when the Wi-Fi is back.
+    expect(tablet.get_by_test_id("note-pending")).to_have_count(0, timeout=20_000)
+    held_notes = tablet.evaluate(
+        "async (doc) => (await fetch('/api/annotations?document=' + doc, {credentials: 'same-origin'})).json()", doc_id
+    )["annotations"]
+    assert [(n["page"], n["text"]) for n in held_notes if not n.get("deleted")] == [(6, "Ghi chú trang 6 khi mất mạng")]
 
     # The chair closes the sitting: the tablet's copy of every page goes.
     with _chair(hall) as chair:
