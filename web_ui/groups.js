@@ -18,6 +18,31 @@ let tab = "chat";
 let attach = null; // {doc, page} to send with the next message
 let panel = null; // {gid, lang, nodes...} — built once per opened group so typing survives updates
 const seen = new Map(JSON.parse(sessionStorage.getItem("phs.group-seen") || "[]"));
+// Every message a tablet has of each group, by id. The live section carries only the
+// newest few (so a post costs little to send to fifty members); they are merged here, and
+// when the count says some are missing (joined late, or updates coalesced while away)
+// the whole list is read once from the box.
+const history = new Map(); // group id -> Map(message id -> message)
+const fetching = new Set();
+
+function mergeMessages(gid, messages) {
+  const known = history.get(gid) || new Map();
+  for (const m of messages || []) known.set(m.id, m);
+  history.set(gid, known);
+  return known;
+}
+
+function messagesOf(g) {
+  const known = mergeMessages(g.id, g.messages);
+  if (known.size < (g.message_count || 0) && !fetching.has(g.id)) {
+    fetching.add(g.id);
+    api("GET", `/api/groups/${encodeURIComponent(g.id)}/messages`)
+      .then((body) => { mergeMessages(g.id, body.messages); renderPanel(); })
+      .catch(() => {})
+      .finally(() => fetching.delete(g.id));
+  }
+  return [...known.values()].sort((a, b) => (a.at - b.at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
 
 function outbox() {
   try {
@@ -226,10 +251,11 @@ function renderPanel() {
       text: name === "chat" ? `${t("group_tab_chat")} (${g.message_count ?? 0})` : t(`group_tab_${name}`),
       onclick: () => { tab = name; renderPanel(); } })));
   const pending = outbox().filter((x) => x.group === g.id);
-  const listKey = JSON.stringify([g.message_count, pending.map((p) => p.key), (g.messages || []).at(-1)?.id]);
+  const all = messagesOf(g);
+  const listKey = JSON.stringify([g.message_count, all.length, pending.map((p) => p.key), all.at(-1)?.id]);
   if (listKey !== panel.listKey) {
     panel.listKey = listKey;
-    const items = (g.messages || []).map((m) => messageNode(m, me));
+    const items = all.map((m) => messageNode(m, me));
     for (const p of pending) items.push(messageNode({ author: me, text: p.text, ref: p.ref, at: p.at }, me, true));
     fill(panel.list, items.length ? items : el("li", { class: "muted group-empty", text: t("group_no_messages") }));
     panel.list.scrollTop = panel.list.scrollHeight;

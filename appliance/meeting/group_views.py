@@ -20,7 +20,10 @@ from appliance.meeting.model import SessionState
 from appliance.meeting.roles import Actor
 from appliance.meeting.views import section_builder
 
-RECENT = 50  # messages carried live; older ones are read from /api/groups/{id}/messages
+# Messages carried live: each post resends its group's section to every member, so a small
+# window keeps the fan-out cheap; tablets merge by id and read the whole list from
+# /api/groups/{id}/messages when the count shows a gap (web_ui/groups.js).
+RECENT = 5
 PRESIDING = ("chair", "vice_chair")
 
 

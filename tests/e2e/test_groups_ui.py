@@ -84,6 +84,19 @@ def test_two_members_talk_live_and_an_outsider_sees_nothing(browser: Any, server
         expect(a.get_by_test_id("group-pending")).to_have_count(0, timeout=20_000)
         assert _messages(b, g1) == [FIRST, REPLY, OFFLINE]
 
+        # The live section carries only the newest few messages; a tablet that joins late
+        # (or was away) reads the rest once and shows the whole conversation, in order.
+        later = [f"Ý kiến bổ sung số {n}" for n in range(1, 7)]
+        for text in later:
+            a.evaluate("([g, t]) => import('/ui/api.js').then((api) => api.post(`/api/groups/${g}/messages`, {text: t}))", [g1, text])
+        expect(b.get_by_test_id("group-messages").locator("li")).to_have_count(9)
+        late = pair_page(browser, server, phuong["id"], TABLET, "delegate.html")
+        late.get_by_test_id(f"open-group-{g1}").click()
+        expect(late.get_by_test_id("group-messages").locator("li")).to_have_count(9)
+        expect(late.get_by_test_id("group-messages").locator("li").first).to_contain_text(FIRST)
+        expect(late.get_by_test_id("group-messages").locator("li").last).to_contain_text(later[-1])
+        late.context.close()
+
         # The outsider (another group, same role) saw nothing and may read nothing.
         for page in (c,):
             assert FIRST not in page.content() and REPLY not in page.content()
