@@ -118,7 +118,9 @@ ROUTES: list[Any] = [
 ]
 
 
-def _security_headers(response: Response[Any]) -> Response[Any]:
+async def _security_headers(response: Response[Any]) -> Response[Any]:
+    # async: Litestar runs a synchronous after_request hook in a worker thread, a hop on
+    # every request (every page image a tablet fetches) for a few dictionary writes.
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
