@@ -213,6 +213,16 @@ class Appliance:
     def _remember(self, key: tuple[str, str], outcome: dict[str, Any] | PhsError) -> None:
         outcomes.remember(self._outcomes, key, outcome)
 
+    def first_outcome(self, device: str, client_id: str | None) -> dict[str, Any] | None:
+        """What a retried ``client_id`` got the first time (its refusal raised again), or None:
+        for routes that must answer a retry before slow work, such as ingesting an upload."""
+        if not client_id:
+            return None
+        first = self._outcomes.get((device, client_id[:100]))
+        if isinstance(first, PhsError):
+            raise first
+        return first
+
     async def execute(
         self, actor: Actor, command: Command, *, device: str = "", client_id: str | None = None
     ) -> dict[str, Any]:
@@ -433,10 +443,7 @@ class Appliance:
 
         if not actor.can("document.manage"):
             raise refuse("forbidden")
-        if client_id and (device, client_id[:100]) in self._outcomes:
-            first = self._outcomes[(device, client_id[:100])]
-            if isinstance(first, PhsError):
-                raise first
+        if (first := self.first_outcome(device, client_id)) is not None:
             return {"id": (first.get("refs") or [""])[0]}
         if not 1 <= item <= len(self.state.agenda):
             raise refuse("not_found", "Không có mục chương trình này.", "No such agenda item.")

@@ -185,10 +185,7 @@ async def upload_document(
     # Judge what can be judged before the (slow) ingest, so a bad form costs nothing.
     from appliance.meeting.decide import access_allowed, readers_of
 
-    if client_id and (device, client_id[:100]) in appliance._outcomes:
-        first = appliance._outcomes[(device, client_id[:100])]
-        if isinstance(first, PhsError):
-            raise first
+    if (first := appliance.first_outcome(device, client_id)) is not None:
         return {"document": view_of(appliance, state.documents[(first.get("refs") or [""])[0]], actor)}
     if not 1 <= item <= len(state.agenda):
         raise refuse("not_found", "Không có mục chương trình này.", "No such agenda item.")
