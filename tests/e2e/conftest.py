@@ -8,6 +8,7 @@ every e2e test also exercises pairing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -148,6 +149,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def _ok(r: httpx.Response) -> dict[str, Any]:
     assert r.status_code == 200, f"{r.request.method} {r.request.url}: {r.status_code} {r.text}"
     return dict(r.json())
+
+
+@contextlib.contextmanager
+def own_server(tmp: Path, body: str, session: str) -> Iterator[Server]:
+    """A server of one test module's own (for tests that open sittings or move attendance,
+    which would change every other test's state): one sitting, the DELEGATES body."""
+    proc, log_path = launch_server(tmp, port := free_port())
+    try:
+        base = f"http://127.0.0.1:{port}"
+        client, secretary_id = pair_secretary(base)
+        srv = Server(base=base, secretary=client, secretary_id=secretary_id, log_path=log_path)
+        _ok(client.post("/api/setup", json={"body": body, "session": session, "sittings": ["Phiên họp thứ nhất"]}))
+        rows = _ok(client.post("/api/participants", json={"participants": DELEGATES}))["participants"]
+        srv.participants = {p["name"]: p for p in rows}
+        yield srv
+        client.close()
+    finally:
+        stop_server(proc)
 
 
 def _prepare_sitting(srv: Server) -> None:

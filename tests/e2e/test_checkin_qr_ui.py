@@ -22,16 +22,7 @@ import pytest
 import segno
 from PIL import Image, ImageFilter
 
-from tests.e2e.conftest import (
-    DELEGATES,
-    TABLET,
-    Server,
-    free_port,
-    launch_server,
-    pair_page,
-    pair_secretary,
-    stop_server,
-)
+from tests.e2e.conftest import DELEGATES, TABLET, Server, _ok, own_server, pair_page
 
 pytestmark = pytest.mark.e2e
 NO_BARCODE_DETECTOR = "delete window.BarcodeDetector;"  # an iPad: Safari has none
@@ -43,31 +34,14 @@ def _expect() -> Any:
     return expect
 
 
-def _ok(r: httpx.Response) -> dict[str, Any]:
-    assert r.status_code == 200, f"{r.request.method} {r.request.url}: {r.status_code} {r.text}"
-    return dict(r.json())
-
-
 @pytest.fixture(scope="module")
 def entrance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("phs-checkin")
-    port = free_port()
-    proc, log_path = launch_server(tmp, port)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        client, secretary_id = pair_secretary(base)
-        srv = Server(base=base, secretary=client, secretary_id=secretary_id, log_path=log_path)
-        _ok(client.post("/api/setup", json={"body": "HĐND phường Ba Đình", "session": "Kỳ họp thứ nhất",
-                                            "sittings": ["Phiên họp thứ nhất"]}))
-        rows = _ok(client.post("/api/participants", json={"participants": DELEGATES}))["participants"]
-        srv.participants = {p["name"]: p for p in rows}
-        chair_code = _ok(client.post("/api/pairing-codes", json={"participant_id": rows[0]["id"]}))["code"]
-        chair_token = _ok(httpx.post(f"{base}/api/pair", json={"code": chair_code}))["token"]
-        _ok(httpx.post(f"{base}/api/sitting/open", json={}, headers={"Authorization": f"Bearer {chair_token}"}))
+    with own_server(tmp_path_factory.mktemp("phs-checkin"), "HĐND phường Ba Đình", "Kỳ họp thứ nhất") as srv:
+        chair = srv.participants[DELEGATES[0]["name"]]["id"]
+        chair_code = _ok(srv.secretary.post("/api/pairing-codes", json={"participant_id": chair}))["code"]
+        chair_token = _ok(httpx.post(f"{srv.base}/api/pair", json={"code": chair_code}))["token"]
+        _ok(httpx.post(f"{srv.base}/api/sitting/open", json={}, headers={"Authorization": f"Bearer {chair_token}"}))
         yield srv
-        client.close()
-    finally:
-        stop_server(proc)
 
 
 def camera_frame(text: str) -> bytes:

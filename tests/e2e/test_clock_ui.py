@@ -14,16 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import (
-    DELEGATES,
-    TABLET,
-    Server,
-    free_port,
-    launch_server,
-    pair_page,
-    pair_secretary,
-    stop_server,
-)
+from tests.e2e.conftest import DELEGATES, TABLET, Server, own_server, pair_page
 
 pytestmark = pytest.mark.e2e
 AHEAD_S = 2 * 3600  # the console's clock runs two hours ahead of the box's
@@ -31,21 +22,8 @@ AHEAD_S = 2 * 3600  # the console's clock runs two hours ahead of the box's
 
 @pytest.fixture(scope="module")
 def clock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("phs-clock")
-    port = free_port()
-    proc, log_path = launch_server(tmp, port)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        client, secretary_id = pair_secretary(base)
-        srv = Server(base=base, secretary=client, secretary_id=secretary_id, log_path=log_path)
-        assert client.post("/api/setup", json={"body": "HĐND xã Mường Thanh", "session": "Kỳ họp thứ hai",
-                                               "sittings": ["Phiên họp thứ nhất"]}).status_code == 200
-        rows = client.post("/api/participants", json={"participants": DELEGATES}).json()["participants"]
-        srv.participants = {p["name"]: p for p in rows}
+    with own_server(tmp_path_factory.mktemp("phs-clock"), "HĐND xã Mường Thanh", "Kỳ họp thứ hai") as srv:
         yield srv
-        client.close()
-    finally:
-        stop_server(proc)
 
 
 def test_a_console_far_from_the_box_clock_opens_on_its_time_and_the_jump_is_recorded(

@@ -14,16 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import (
-    DELEGATES,
-    TABLET,
-    Server,
-    free_port,
-    launch_server,
-    pair_page,
-    pair_secretary,
-    stop_server,
-)
+from tests.e2e.conftest import DELEGATES, TABLET, Server, _ok, own_server, pair_page
 
 pytestmark = pytest.mark.e2e
 
@@ -36,29 +27,11 @@ def _expect() -> Any:
     return expect
 
 
-def _ok(r: httpx.Response) -> dict[str, Any]:
-    assert r.status_code == 200, f"{r.request.method} {r.request.url}: {r.status_code} {r.text}"
-    return dict(r.json())
-
-
 @pytest.fixture(scope="module")
 def quorum_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("phs-quorum")
-    port = free_port()
-    proc, log_path = launch_server(tmp, port)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        client, secretary_id = pair_secretary(base)
-        srv = Server(base=base, secretary=client, secretary_id=secretary_id, log_path=log_path)
-        _ok(client.post("/api/setup", json={"body": "HĐND phường Ba Đình", "session": "Kỳ họp thứ nhất",
-                                            "sittings": ["Phiên họp thứ nhất"]}))
-        rows = _ok(client.post("/api/participants", json={"participants": DELEGATES}))["participants"]
-        srv.participants = {p["name"]: p for p in rows}
-        _ok(client.post("/api/agenda", json={"title": "Thông qua Nghị quyết về dự toán ngân sách phường năm 2026"}))
+    with own_server(tmp_path_factory.mktemp("phs-quorum"), "HĐND phường Ba Đình", "Kỳ họp thứ nhất") as srv:
+        _ok(srv.secretary.post("/api/agenda", json={"title": "Thông qua Nghị quyết về dự toán ngân sách phường năm 2026"}))
         yield srv
-        client.close()
-    finally:
-        stop_server(proc)
 
 
 def test_chair_is_warned_when_quorum_is_lost_during_a_poll(
