@@ -3,8 +3,8 @@
 A real ``phs serve`` on a loopback port; 900 delegates (delegate 1 chairs) and 100 hall
 displays and guests paired through the API, each holding its own live WebSocket. The
 chair then gives the floor to one delegate after another at a steady rate (each grant
-changes only the small ``floor`` section) and every connection notes when the update
-naming that delegate arrives. Measured:
+changes only the small ``floor`` section, each is followed by its end) and every
+connection notes when the update naming that delegate arrives. Measured:
 
 - send -> receive of each update on every connection: from just before the chair's
   ``POST /api/floor/grant`` (so the journal fsync is inside the figure) to the reader
@@ -13,12 +13,17 @@ naming that delegate arrives. Measured:
 
 Beside it, in the same run: a bare broadcast server in its own process, written with the
 same WebSocket library the server runs (uvicorn's ``websockets-sansio`` protocol is the
-``websockets`` package's; same permessage-deflate settings as uvicorn's), the same 1,000
-clients and the same messages (the updates PHS sent, replayed): a trigger message on one
-socket, ``broadcast()`` to everyone. Its p99 is the floor; the ratio is printed.
+``websockets`` package's), the same 1,000 clients and the same messages (the updates PHS
+sent, replayed): a trigger message on one socket, ``broadcast()`` to everyone. PHS sends
+messages under 1 KB uncompressed (appliance/web/live_wire.py), so the bare server sends
+them uncompressed too: it negotiates no permessage-deflate (with it, ``broadcast()``
+compresses every message for every socket). Both servers hold their 1,000 clients at
+once and their events alternate (PHS grant, the bare copy of that update, PHS end, the
+bare copy again, ``0.25 / rate`` s apart), so a load from elsewhere on the machine falls
+on both alike. The bare p99 is the floor; the ratios of p99 and of server CPU are printed.
 Targets: p99 < 100 ms; p99 <= 2 x the bare server's; RSS with 500 tablets < 300 MB.
 
-Usage: .venv/bin/python bench/bench_fanout.py [--tablets 900] [--observers 100] [--events 100] [--rate 5]
+Usage: .venv/bin/python bench/bench_fanout.py [--tablets 900] [--observers 100] [--events 100] [--rate 1]
 Ends with one JSON line: {"bench": "fanout", "figures": {...}}.
 """
 
@@ -158,75 +163,75 @@ async def setup(c: httpx.AsyncClient, server: LocalAppliance, tablets: int, obse
     return [tokens[p] for p in delegates + others], delegates, chair, kinds
 
 
-async def phs_run(args: argparse.Namespace) -> dict[str, Any]:
-    """The real server: connect everybody, RSS at 500 and at all, then the floor grants."""
-    root = Path(tempfile.mkdtemp(prefix="phs-bench-fanout-"))
-    (root / "logs").mkdir()
-    server = LocalAppliance(root / "data", root / "keys", root / "logs")
-    await server.start()
-    assert server._proc is not None
-    pid = server._proc.pid
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=60, limits=limits, trust_env=False) as c:
+class Phs:
+    """The real server with every device connected, and the chair's client that makes the events."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        root = Path(tempfile.mkdtemp(prefix="phs-bench-fanout-"))
+        (root / "logs").mkdir()
+        self.args = args
+        self.server = LocalAppliance(root / "data", root / "keys", root / "logs")
+        # Idle pooled connections are dropped before the server's 5 s keep-alive ends, so a
+        # request never goes out on a socket the server is closing (an httpx.ReadError).
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=2.0)
+        self.client = httpx.AsyncClient(timeout=60, limits=limits, trust_env=False)
+        self.sockets: list[ClientConnection] = []
+        self.rss: dict[str, float] = {}
+
+    async def start(self) -> None:
+        """Pair everybody, then connect the tablets (RSS at 500) and the rest (RSS at all)."""
+        await self.server.start()
+        assert self.server._proc is not None
+        self.pid = self.server._proc.pid
+        c = self.client
+        c.base_url = httpx.URL(self.server.base_url)
         t0 = time.perf_counter()
-        tokens, delegates, chair, kinds = await setup(c, server, args.tablets, args.observers)
-        readers = Readers(r'"speaking": \[\{"participant_id": "([^"]+)"', kinds)
-        setup_s = time.perf_counter() - t0
-        url = server.base_url.replace("http://", "ws://") + "/api/live"
+        tokens, self.delegates, chair, self.kinds = await setup(c, self.server, self.args.tablets, self.args.observers)
+        self.chair = {"Authorization": f"Bearer {chair}"}
+        self.setup_s = time.perf_counter() - t0
+        self.readers = Readers(r'"speaking": \[\{"participant_id": "([^"]+)"', self.kinds)
+        url = self.server.base_url.replace("http://", "ws://") + "/api/live"
         headers = [{"Authorization": f"Bearer {t}"} for t in tokens]
         # Tablets first, so the figure at 500 is the issue's "500 connected tablets".
         await asyncio.sleep(1.0)
-        rss = {"no_connections": rss_mb(pid)}
+        self.rss["no_connections"] = rss_mb(self.pid)
         half = min(500, len(headers))
         t0 = time.perf_counter()
-        sockets = await open_all(url, headers[:half])
+        self.sockets = await open_all(url, headers[:half])
         await asyncio.sleep(2.0)
-        rss[f"{half}_tablets"] = rss_mb(pid)
-        sockets += await open_all(url, headers[half:])
-        connect_s = time.perf_counter() - t0
+        self.rss[f"{half}_tablets"] = rss_mb(self.pid)
+        self.sockets += await open_all(url, headers[half:])
+        self.connect_s = time.perf_counter() - t0
         await asyncio.sleep(2.0)
-        rss[f"{len(sockets)}_connections"] = rss_mb(pid)
-        tasks = [asyncio.create_task(readers.read(n, ws)) for n, ws in enumerate(sockets)]
-        chair_h = {"Authorization": f"Bearer {chair}"}
-        speakers = delegates[1:]
-        cpu0, t_events = cpu_s(pid), time.perf_counter()
-        for k in range(min(args.events, len(speakers))):
-            readers.start(speakers[k])  # each grant names another delegate: its update says which
-            r = await c.post("/api/floor/grant", json={"to": speakers[k]}, headers=chair_h)
-            assert r.status_code == 200, r.text
-            await asyncio.sleep(0.5 / args.rate)
-            await c.post("/api/floor/end", json={}, headers=chair_h)  # not measured: the floor is free again
-            await asyncio.sleep(0.5 / args.rate)
-        await readers.settle(len(sockets))
-        cpu = cpu_s(pid) - cpu0
-        events_s = time.perf_counter() - t_events
-        rss["after_events"] = rss_mb(pid)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-    await server.stop()
-    every = readers.latencies["tablet"] + readers.latencies["display"]
-    return {
-        "connections": len(sockets),
-        "setup_s": round(setup_s, 1),
-        "connect_s": round(connect_s, 1),
-        "deliveries": readers.deliveries,
-        "expected": len(sockets) * len(readers.seen),
-        "server_cpu_share": round(cpu / events_s, 2),
-        "server_cpu_ms_per_fanout": round(cpu / (2 * len(readers.seen)) * 1000, 1),
-        "latency": summary(every),
-        "displays": summary(readers.latencies["display"]),
-        "tablets": summary(readers.latencies["tablet"]),
-        "rss_mb": rss,
-        "messages": readers.captured,
-        "message_bytes": round(sum(map(len, readers.captured)) / max(1, len(readers.captured))),
-    }
+        self.rss[f"{len(self.sockets)}_connections"] = rss_mb(self.pid)
+
+    async def grant(self, k: int) -> str:
+        """Give the floor to the k-th speaker (the measured event); returns its update as received."""
+        speaker = self.delegates[1 + k]
+        self.readers.start(speaker)  # each grant names another delegate: its update says which
+        r = await self.client.post("/api/floor/grant", json={"to": speaker}, headers=self.chair)
+        assert r.status_code == 200, r.text
+        for _ in range(500):  # the update the bare server replays: the first copy a reader saw
+            if self.readers.seen[speaker]:
+                return self.readers.captured[-1]
+            await asyncio.sleep(0.01)
+        raise RuntimeError(f"no connection received the grant to {speaker}")
+
+    async def end(self) -> None:
+        """Free the floor again (not measured)."""
+        await self.client.post("/api/floor/end", json={}, headers=self.chair)
+
+    async def stop(self) -> None:
+        """Close every socket, the client and the server."""
+        self.rss["after_events"] = rss_mb(self.pid)
+        await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
+        await self.client.aclose()
+        await self.server.stop()
 
 
-BARE_SERVER = '''
+BARE_SERVER = """
 import asyncio, sys
 from websockets.asyncio.server import broadcast, serve
-from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 clients = set()
 
@@ -242,74 +247,109 @@ async def handler(ws):
         clients.discard(ws)
 
 async def main():
-    # The same permessage-deflate settings uvicorn's websockets-sansio protocol uses.
-    deflate = ServerPerMessageDeflateFactory(server_max_window_bits=12, client_max_window_bits=12,
-                                             compress_settings={"memLevel": 5})
-    async with serve(handler, "127.0.0.1", 0, extensions=[deflate], compression=None, max_size=2**16,
-                     ping_interval=None) as server:
+    # No permessage-deflate: PHS sends these short updates uncompressed, one frame for all.
+    async with serve(handler, "127.0.0.1", 0, compression=None, max_size=2**16, ping_interval=None) as server:
         print(next(iter(server.sockets)).getsockname()[1], flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 
 asyncio.run(main())
-'''
+"""
 
 
-async def bare_run(args: argparse.Namespace, connections: int, kinds: list[str], messages: list[str]) -> dict[str, Any]:
-    """The same clients and messages against a bare broadcast server in its own process."""
-    proc = subprocess.Popen([sys.executable, "-c", BARE_SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        port = int(proc.stdout.readline())
-        url = f"ws://127.0.0.1:{port}"
-        sockets = await open_all(url, [{}] * connections)
+class Bare:
+    """The bare broadcast server in its own process, the same number of clients, a trigger socket."""
+
+    def __init__(self, kinds: list[str]) -> None:
+        self.readers = Readers(r'^\{"bare": "(\d+)"', kinds)
+        self.sockets: list[ClientConnection] = []
+
+    async def start(self, connections: int) -> None:
+        """Start it and connect everybody."""
+        self.proc = subprocess.Popen([sys.executable, "-c", BARE_SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.pid = self.proc.pid
+        assert self.proc.stdout is not None
+        url = f"ws://127.0.0.1:{int(self.proc.stdout.readline())}"
+        self.sockets = await open_all(url, [{}] * connections)
         await asyncio.sleep(2.0)
-        rss = rss_mb(proc.pid)
-        readers = Readers(r'^\{"bare": "(\d+)"', kinds)
-        tasks = [asyncio.create_task(readers.read(n, ws)) for n, ws in enumerate(sockets)]
-        trigger = await connect(url + "/trigger", proxy=None, max_size=2**24)
-        await trigger.recv()
-        cpu0, t_events = cpu_s(proc.pid), time.perf_counter()
-        for k, message in enumerate(messages):
-            # PHS's own updates, each tagged at the front (12 bytes more) so a reader knows which.
-            readers.start(f"{k:06d}")
-            await trigger.send("go " + message.replace("{", f'{{"bare": "{k:06d}", ', 1))
-            await asyncio.sleep(0.5 / args.rate)
-            await trigger.send("go " + message)  # in the place of the floor-ended update
-            await asyncio.sleep(0.5 / args.rate)
-        await readers.settle(connections)
-        cpu = cpu_s(proc.pid) - cpu0
-        events_s = time.perf_counter() - t_events
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*(ws.close() for ws in [*sockets, trigger]), return_exceptions=True)
-    finally:
-        if proc.stdin is not None:
-            proc.stdin.close()
-        proc.wait(10)
+        self.rss = rss_mb(self.pid)
+        self.trigger = await connect(url + "/trigger", proxy=None, max_size=2**24)
+        await self.trigger.recv()
+
+    async def send(self, k: int, message: str) -> None:
+        """Broadcast PHS's k-th update, tagged at the front (12 bytes more) so a reader knows which."""
+        self.readers.start(f"{k:06d}")
+        await self.trigger.send("go " + message.replace("{", f'{{"bare": "{k:06d}", ', 1))
+
+    async def stop(self) -> None:
+        """Close the sockets and let the server end."""
+        await asyncio.gather(*(ws.close() for ws in [*self.sockets, self.trigger]), return_exceptions=True)
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(10)
+
+
+def figures(readers: Readers, connections: int, cpu: float, events_s: float) -> dict[str, Any]:
+    """Deliveries, CPU and latency of one server's share of the run."""
     every = readers.latencies["tablet"] + readers.latencies["display"]
-    return {"connections": connections, "deliveries": readers.deliveries, "expected": connections * len(messages),
-            "server_cpu_share": round(cpu / events_s, 2),
-            "server_cpu_ms_per_fanout": round(cpu / (2 * len(messages)) * 1000, 1),
-            "latency": summary(every), "rss_mb": rss}
+    return {
+        "connections": connections,
+        "deliveries": readers.deliveries,
+        "expected": connections * len(readers.seen),
+        "server_cpu_share": round(cpu / events_s, 2),
+        "server_cpu_ms_per_fanout": round(cpu / (2 * len(readers.seen)) * 1000, 1),
+        "latency": summary(every),
+        "displays": summary(readers.latencies["display"]),
+        "tablets": summary(readers.latencies["tablet"]),
+    }
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Both servers up with all their clients; their events alternate, so both see the same load."""
     load_start = os.getloadavg()[0]
-    ours = await phs_run(args)
-    messages = ours.pop("messages")
-    kinds = ["tablet"] * args.tablets + ["display"] * args.observers
-    bare = await bare_run(args, ours["connections"], kinds, messages)
-    p99, bare_p99 = ours["latency"]["p99_ms"], bare["latency"]["p99_ms"]
+    phs = Phs(args)
+    await phs.start()
+    bare = Bare(phs.kinds)
+    await bare.start(len(phs.sockets))
+    tasks = [asyncio.create_task(r.read(n, ws)) for r, socks in ((phs.readers, phs.sockets), (bare.readers, bare.sockets))
+             for n, ws in enumerate(socks)]
+    gap = 0.25 / args.rate  # between any two events: PHS grant, bare copy, PHS end, bare copy
+    events = min(args.events, len(phs.delegates) - 1)
+    cpu0, t_events = (cpu_s(phs.pid), cpu_s(bare.pid)), time.perf_counter()
+    for k in range(events):
+        message = await phs.grant(k)
+        await asyncio.sleep(gap)
+        await bare.send(k, message)
+        await asyncio.sleep(gap)
+        await phs.end()
+        await asyncio.sleep(gap)
+        await bare.trigger.send("go " + message)  # in the place of the floor-ended update
+        await asyncio.sleep(gap)
+    await phs.readers.settle(len(phs.sockets))
+    await bare.readers.settle(len(bare.sockets))
+    cpu = (cpu_s(phs.pid) - cpu0[0], cpu_s(bare.pid) - cpu0[1])
+    events_s = time.perf_counter() - t_events
+    for task in tasks:
+        task.cancel()
+    await phs.stop()
+    await bare.stop()
+    ours = figures(phs.readers, len(phs.sockets), cpu[0], events_s)
+    captured = phs.readers.captured
+    ours.update(setup_s=round(phs.setup_s, 1), connect_s=round(phs.connect_s, 1), rss_mb=phs.rss,
+                message_bytes=round(sum(map(len, captured)) / max(1, len(captured))))
+    theirs = figures(bare.readers, len(bare.sockets), cpu[1], events_s)
+    theirs["rss_mb"] = bare.rss
+    p99, bare_p99 = ours["latency"]["p99_ms"], theirs["latency"]["p99_ms"]
     return {
         "tablets": args.tablets,
         "observers": args.observers,
-        "events": args.events,
+        "events": events,
         "rate_per_s": args.rate,
         "load_avg_1m_start": round(load_start, 2),
         "load_avg_1m_end": round(os.getloadavg()[0], 2),
         "phs": ours,
-        "bare": bare,
+        "bare": theirs,
         "p99_over_bare_p99": round(p99 / max(bare_p99, 0.1), 2) if p99 is not None and bare_p99 is not None else None,
+        "cpu_over_bare_cpu": round(cpu[0] / max(cpu[1], 1e-3), 2),
         "cpus": os.cpu_count(),
         "targets": {"p99_ms": 100, "p99_over_bare_p99": 2.0, "rss_500_tablets_mb": 300},
     }
@@ -320,7 +360,7 @@ def main() -> None:
     parser.add_argument("--tablets", type=int, default=900, help="delegates' tablets (the first is the chair's)")
     parser.add_argument("--observers", type=int, default=100, help="hall displays and guests")
     parser.add_argument("--events", type=int, default=100, help="floor grants, each measured")
-    parser.add_argument("--rate", type=float, default=2.0, help="grants a second (each followed by its end)")
+    parser.add_argument("--rate", type=float, default=1.0, help="grants a second to each server (each followed by its end)")
     args = parser.parse_args()
     f = asyncio.run(run(args))
     ours, bare = f["phs"], f["bare"]
@@ -332,7 +372,8 @@ def main() -> None:
         print(f"{name:15} send -> receive p50 {lat['p50_ms']} ms  p99 {lat['p99_ms']} ms  max {lat['max_ms']} ms  "
               f"({d['deliveries']}/{d['expected']} deliveries; server CPU {d['server_cpu_ms_per_fanout']} ms a fan-out)")
     print(f"phs displays p99 {ours['displays']['p99_ms']} ms, tablets p99 {ours['tablets']['p99_ms']} ms")
-    print(f"ratio p99 phs / bare: {f['p99_over_bare_p99']} (target <= 2); p99 target < 100 ms")
+    print(f"ratio p99 phs / bare: {f['p99_over_bare_p99']} (target <= 2); p99 target < 100 ms; "
+          f"server CPU phs / bare: {f['cpu_over_bare_cpu']}")
     print(f"server RSS {ours['rss_mb']} MB (target < 300 MB with 500 tablets); bare server RSS {bare['rss_mb']} MB")
     print(json.dumps({"bench": "fanout", "figures": f}, ensure_ascii=False))
 

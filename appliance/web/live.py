@@ -2,9 +2,11 @@
 
 Sections are computed once per role for each publish (not per connection) — or, for
 sections that differ between members of one role (groups), once per role and audience —
-and each connection gets only the sections that changed for it. A connection whose queue is
-full (a device that stopped reading) is not allowed to grow memory: its queue is dropped for
-one resync marker and it is skipped until it reads again, when the marker becomes a fresh
+and each connection gets only the sections that changed for it, written to its socket at once
+(``Connection.write``, appliance/web/live_wire.py) when nothing is waiting for it. Otherwise
+the message waits in its queue for its sender task. A connection whose queue is full (a
+device that stopped reading) is not allowed to grow memory: its queue is dropped for one
+resync marker and it is skipped until it reads again, when the marker becomes a fresh
 snapshot at the position of that moment.
 """
 
@@ -26,6 +28,7 @@ from appliance.meeting.groups import GROUP_EVENTS
 from appliance.meeting.model import SessionState
 from appliance.meeting.roles import Actor
 from appliance.meeting.views import me_view, section, section_names
+from appliance.web.live_wire import shared_frame
 
 if TYPE_CHECKING:
     from appliance.web.service import Appliance
@@ -116,6 +119,9 @@ class Outbox(asyncio.Queue[str]):
 
 _RESYNC = "resync"  # the marker (compared by identity; no real message is this object)
 
+# Writes a message to the socket now (with its prebuilt frame, or None); False if it cannot.
+Writer = Callable[[str, bytes | None], bool]
+
 
 @dataclass(eq=False)
 class Connection:
@@ -126,6 +132,18 @@ class Connection:
     queue: Outbox = field(init=False)
     last: dict[str, Any] = field(default_factory=dict)
     closed: asyncio.Event = field(default_factory=asyncio.Event)
+    write: Writer | None = None  # None: every message goes through the queue (no uvicorn wire)
+    sending: bool = False  # the sender task holds a message: a direct write would overtake it
+
+    def deliver(self, message: str, frame: bytes | None) -> bool:
+        """Write now if nothing is ahead of ``message``, else queue it; False when the queue is full."""
+        if self.write is not None and not self.sending and self.queue.empty() and self.write(message, frame):
+            return True
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            return False
+        return True
 
 
 class LiveHub:
@@ -146,9 +164,9 @@ class LiveHub:
         self._built: dict[tuple[Any, ...], Any] = {}
         self._built_at = (-1, 0.0)
 
-    def connect(self, actor: Actor, device: str) -> Connection:
+    def connect(self, actor: Actor, device: str, write: Writer | None = None) -> Connection:
         """Register a connection and queue its snapshot."""
-        conn = Connection(actor, device)
+        conn = Connection(actor, device, write=write)
         conn.queue = Outbox(lambda: self._snapshot_message(conn))
         self.connections.add(conn)
         conn.queue.resync()
@@ -226,9 +244,9 @@ class LiveHub:
             return
         state = self.appliance.state
         computed: dict[tuple[Any, ...], Any] = {}
-        encoded: dict[tuple[Any, ...], str] = {}
-        # Hall displays first: the room watches them, and each send below is compressed and
-        # written in queue order, so a display behind 500 tablets would show a result last.
+        encoded: dict[tuple[Any, ...], tuple[str, bytes | None]] = {}
+        # Hall displays first: the room watches them, and the writes below go out one socket
+        # after another, so a display behind 500 tablets would show a result last.
         for conn in sorted(self.connections, key=lambda c: c.actor.role != "display"):
             if conn.queue.stale:
                 continue  # its snapshot is built when it reads again, with these events in it
@@ -252,16 +270,15 @@ class LiveHub:
             if not changed:
                 continue
             conn.last.update(changed)
-            # Equal sections make equal messages: encode once per set of section keys.
+            # Equal sections make equal messages: encode (and frame) once per set of section keys.
             signature = None if "me" in changed else tuple(keys[n] for n in changed)
-            message = encoded.get(signature) if signature is not None else None
-            if message is None:
+            out = encoded.get(signature) if signature is not None else None
+            if out is None:
                 message = json.dumps({"type": "update", "position": position, "changed": changed}, ensure_ascii=False)
+                out = (message, shared_frame(message))
                 if signature is not None:
-                    encoded[signature] = message
-            try:
-                conn.queue.put_nowait(message)
-            except asyncio.QueueFull:
+                    encoded[signature] = out
+            if not conn.deliver(*out):
                 log.warning("slow live client resynced", extra={"device": conn.device})
                 conn.queue.resync()
 

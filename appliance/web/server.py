@@ -8,6 +8,7 @@ import sys
 import uvicorn
 
 from appliance.core.settings import Settings
+from appliance.web.live_wire import LiveWebSocketProtocol
 
 log = logging.getLogger("phs.server")
 
@@ -31,7 +32,7 @@ def serve(settings: Settings) -> int:
         port=settings.port,
         log_config=None,
         access_log=False,
-        ws="websockets-sansio",
+        ws=LiveWebSocketProtocol,  # websockets-sansio, plus the live hub's direct writer
         lifespan="on",
         timeout_graceful_shutdown=5,
         ws_max_size=64 * 1024,  # live-channel messages are tiny; a 5 MB frame is an attack

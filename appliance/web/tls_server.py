@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from appliance.core.settings import Settings
+from appliance.web.live_wire import LiveWebSocketProtocol
 from appliance.web.tls import ensure, reload, server_context, tls_files
 
 log = logging.getLogger("phs.tls")
@@ -66,7 +67,7 @@ def https_server(app: Any, settings: Settings) -> HttpsServer:
         ssl_keyfile=str(files.server_key),
         log_config=None,
         access_log=False,
-        ws="websockets-sansio",
+        ws=LiveWebSocketProtocol,  # as on plain HTTP: the live hub's direct writer (appliance/web/live_wire.py)
         lifespan="off",
         timeout_graceful_shutdown=5,
         ws_max_size=64 * 1024,
