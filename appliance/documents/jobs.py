@@ -7,8 +7,11 @@ as plain data and the parent raises them again.
 
 from __future__ import annotations
 
+import os
 import resource
 import signal
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,14 +27,31 @@ from appliance.documents.text import extract_page
 Outcome = tuple[str, Any]
 
 
-def init_worker() -> None:
-    """Cap the worker's memory so a decompression bomb fails inside MuPDF, not the box."""
+def init_worker(server_pid: int = 0) -> None:
+    """Cap the worker's memory so a decompression bomb fails inside MuPDF, not the box; end with the server.
+
+    Workers are children of the fork server, not of the server: when the server is killed
+    (a crash, a power-cut test) nothing tells them, and each restart would leave two
+    workers of ~100 MB behind. A watcher thread ends the worker once the server is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if server_pid > 0:
+        threading.Thread(target=_end_with, args=(server_pid,), name="phs-worker-orphan-watch", daemon=True).start()
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = (
         WORKER_MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(hard, WORKER_MEMORY_BYTES)
     )
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _end_with(server_pid: int, every_s: float = 2.0) -> None:
+    while True:
+        time.sleep(every_s)
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)  # the server is gone: nobody will ever collect this worker's results
+        except PermissionError:
+            pass  # alive (another user's pid would be a reuse; the server runs as ours)
 
 
 def guarded(fn: Callable[..., Any], *args: Any) -> Outcome:

@@ -17,6 +17,7 @@ import heapq
 import itertools
 import logging
 import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -101,7 +102,7 @@ def _get_pool() -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["appliance.documents.jobs"])
         _pool = ProcessPoolExecutor(
-            max_workers=POOL_WORKERS, mp_context=context, initializer=jobs.init_worker
+            max_workers=POOL_WORKERS, mp_context=context, initializer=jobs.init_worker, initargs=(os.getpid(),)
         )
     return _pool
 
