@@ -95,12 +95,31 @@ def fingerprint(command: Command, *, secret: bool = False) -> str:
     the voter's choice off the record (docs/SECRET_BALLOTS.md). A reused key with another
     answer then gets the first outcome instead of ``conflict`` — the first ballot stands.
     """
-    args = {k: v for k, v in command.args.items() if k not in _GENERATED and not (secret and k in _CHOICE)}
+    generated = _GENERATED_BY.get(command.type, frozenset()) | _SECRET_INPUTS
+    args = {k: v for k, v in command.args.items() if k not in generated and not (secret and k in _CHOICE)}
     body = json.dumps([command.type, args], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
 # What a ballot chose: never fingerprinted for a secret poll.
 _CHOICE = {"answer", "answers"}
-# Ids and secrets the server generates per request; a retry brings different ones.
-_GENERATED = {"poll_id", "ids", "id", "device_id", "token_digest", "record", "pin", "salt"}
+# Secrets never fingerprinted (a PIN could be guessed from its hash), and the salt and
+# digests the server draws for them afresh on every request.
+_SECRET_INPUTS = frozenset({"pin", "salt", "token_digest"})
+# Ids the server draws per request, by command: a retry brings different ones. Only these
+# are left out. An id that names what the request acts on (the poll of a ballot, the
+# participant removed, the device revoked) stays in, so a key reused for another target is
+# a different request: ``conflict``, never the first request's outcome.
+_GENERATED_BY: dict[str, frozenset[str]] = {
+    "open_poll": frozenset({"poll_id"}),
+    "open_prepared": frozenset({"poll_id"}),
+    "enter_paper_result": frozenset({"poll_id"}),
+    "annul_poll": frozenset({"new_poll_id"}),
+    "prepare_poll": frozenset({"id"}),
+    "prepare_series": frozenset({"series", "ids"}),
+    "add_participants": frozenset({"ids"}),
+    "add_agenda_item": frozenset({"id"}),
+    "add_document": frozenset({"id", "record"}),
+    "replace_document": frozenset({"id", "record"}),
+    "pair_device": frozenset({"device_id"}),
+}
