@@ -13,7 +13,7 @@ from typing import Any
 from appliance.core.clock import Stamp
 from appliance.core.errors import refuse
 from appliance.core.events import Event
-from appliance.core.text import nfc
+from appliance.core.text import clean, nfc
 from appliance.meeting import events as ev
 from appliance.meeting.model import SessionState, Sitting
 from appliance.meeting.roles import ROLES, Actor
@@ -70,19 +70,16 @@ def decide(state: SessionState, actor: Actor, command: Command, now: Stamp) -> l
 # -- helpers -----------------------------------------------------------------
 
 
-_CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {127: None}
+def _clean(value: str, *, one_line: bool = False) -> str:
+    """NFC, no control or invisible characters (a NUL or an RTL override in a name would reach every screen)."""
+    return clean(value, one_line=one_line)
 
 
-def _clean(value: str) -> str:
-    """NFC, no control characters (a NUL in a name would reach every screen)."""
-    return nfc(value).translate(_CONTROL).strip()
-
-
-def _text(args: dict[str, Any], key: str, *, required: bool = True, limit: int = 2000) -> str:
+def _text(args: dict[str, Any], key: str, *, required: bool = True, limit: int = 2000, one_line: bool = False) -> str:
     value = args.get(key, "")
     if not isinstance(value, str):
         raise refuse("invalid", f"Trường '{key}' phải là chuỗi.", f"'{key}' must be a string.")
-    value = _clean(value)
+    value = _clean(value, one_line=one_line)
     if required and not value:
         raise refuse("invalid", f"Trường '{key}' không được để trống.", f"'{key}' must not be empty.")
     if len(value) > limit:
@@ -144,11 +141,12 @@ def _add_participants(state: SessionState, actor: Actor, args: dict[str, Any], n
     if not isinstance(rows, list) or not rows:
         raise refuse("invalid", "Danh sách người tham dự trống.", "The participant list is empty.")
     seats = {p.seat for p in state.participants.values() if p.seat is not None}
+    known = {tuple(getattr(p, k).casefold() for k in ("name", "title", "unit", "team")): (p.id, p.seat) for p in state.participants.values()}
     out: list[Event] = []
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             raise refuse("invalid", f"Dòng {i + 1} không hợp lệ.", f"Row {i + 1} is not valid.", row=i + 1)
-        name = _text(row, "name", limit=200)
+        name = _text(row, "name", limit=200, one_line=True)
         role = row.get("role", "delegate")
         if not isinstance(role, str) or (role not in ROLES and role not in state.custom_roles):
             raise refuse("invalid", f"Dòng {i + 1}: vai trò không hợp lệ.", f"Row {i + 1}: unknown role.", row=i + 1)
@@ -160,12 +158,22 @@ def _add_participants(state: SessionState, actor: Actor, args: dict[str, Any], n
                 raise refuse("invalid", f"Dòng {i + 1}: ghế {seat} đã có người.", f"Row {i + 1}: seat {seat} is taken.", row=i + 1)
             seats.add(seat)
         pid = ids[i] if i < len(ids) and isinstance(ids[i], str) else _free_id(state, out, len(state.participants) + i + 1)
-        out.append(
-            ev.ParticipantAdded(
-                pid, name, role, seat, _text(row, "title", required=False), _text(row, "team", required=False),
-                _text(row, "unit", required=False, limit=1000),
+        title, team = _text(row, "title", required=False, one_line=True), _text(row, "team", required=False, one_line=True)
+        unit = _text(row, "unit", required=False, limit=1000, one_line=True)
+        who = tuple(v.casefold() for v in (name, title, unit, team))
+        twin = known.get(who)
+        if twin is not None and not row.get("namesake") and not (seat is not None and twin[1] is not None):
+            # Two people may share a name; the same name, title, unit and team is one person
+            # twice (as an edit and the list import judge it) unless both have seats of their
+            # own, or the secretary said they are two people (``namesake``, the import's "distinct").
+            raise refuse(
+                "conflict",
+                f"Dòng {i + 1}: đã có {name} cùng chức vụ, đơn vị và tổ: đây là một người.",
+                f"Row {i + 1}: {name} is already listed with the same title, unit and team: that is one person.",
+                row=i + 1, participant_id=twin[0],
             )
-        )
+        known[who] = (pid, seat)
+        out.append(ev.ParticipantAdded(pid, name, role, seat, title, team, unit))
     return out
 
 
@@ -179,7 +187,7 @@ def _free_id(state: SessionState, added: list[Event], n: int) -> str:
 
 @handles("add_agenda_item", "agenda.manage")
 def _add_item(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
-    return [ev.AgendaItemAdded(str(args.get("id") or f"i{len(state.agenda) + 1}"), _text(args, "title", limit=500))]
+    return [ev.AgendaItemAdded(str(args.get("id") or f"i{len(state.agenda) + 1}"), _text(args, "title", limit=500, one_line=True))]
 
 
 @handles("add_document", "document.manage")

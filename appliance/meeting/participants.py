@@ -16,7 +16,6 @@ from typing import Any
 from appliance.core.clock import Stamp
 from appliance.core.errors import refuse
 from appliance.core.events import Event, event
-from appliance.core.text import fold
 from appliance.meeting.apply import applies
 from appliance.meeting.decide import _participant, _text, handles
 from appliance.meeting.device_trust import DeviceRevoked
@@ -47,8 +46,9 @@ class ParticipantRemoved(Event):
     participant_id: str
 
 
-def _same_person(a: Participant, b: Participant) -> bool:
-    return all(fold(getattr(a, k)) == fold(getattr(b, k)) for k in EDITABLE)
+def same_person(a: Participant, b: Participant) -> bool:
+    """Same name, title, unit and team, ignoring case only: "Lê Thị Hà" and "Lê Thị Hạ" are two people."""
+    return all(getattr(a, k).casefold() == getattr(b, k).casefold() for k in EDITABLE)
 
 
 @handles("edit_participant", "participant.manage")
@@ -60,9 +60,9 @@ def _edit(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -
         raise refuse("invalid", "Không có trường nào để sửa.", f"Nothing to change: give one of {', '.join(EDITABLE)}.")
     values = {k: getattr(person, k) for k in EDITABLE}
     for key in given:
-        values[key] = _text(args, key, required=key == "name", limit=EDITABLE[key])
+        values[key] = _text(args, key, required=key == "name", limit=EDITABLE[key], one_line=True)
     edited = person.model_copy(update=values)
-    twin = next((p for p in state.participants.values() if p.id != pid and _same_person(p, edited)), None)
+    twin = next((p for p in state.participants.values() if p.id != pid and same_person(p, edited)), None)
     if twin is not None:
         # Two people may share a name; the same name, title, unit and team is one person twice.
         raise refuse(

@@ -8,11 +8,13 @@ series, paper counts and agenda amendments are in ``poll_prepared.py``. Pure lik
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from appliance.core.clock import Stamp
 from appliance.core.errors import refuse
 from appliance.core.events import Event
+from appliance.core.text import clean
 from appliance.meeting import events as ev
 from appliance.meeting.decide import _delegate_actor, _open_sitting, _text, handles
 from appliance.meeting.model import Poll, SessionState, quorum_needed
@@ -79,6 +81,48 @@ def check_amend(state: SessionState, amend: Any) -> dict[str, Any] | None:
     return {"action": "change", "item": item, "title": title}
 
 
+# A candidate list as long as a province's whole slate, with room to spare; every ballot
+# of a candidate poll names each of them, and must fit the ballot box's largest slot.
+MAX_CANDIDATES = 300
+MAX_CANDIDATE_NAME = 200
+
+
+# The ballot box's largest slot (appliance/store/ballotbox.py MAX_PAYLOAD; a test keeps them equal).
+MAX_SECRET_BALLOT = 64 * 1024
+
+
+def largest_ballot(spec: PollSpec) -> int:
+    """Bytes of the largest choice the ballot box would store for this poll (as it encodes them)."""
+    longest = max(spec.answers, key=lambda a: len(a.encode()))
+    choice: Any = {c: longest for c in spec.candidates} if spec.candidates else longest
+    body = json.dumps({"c": choice, "m": "0" * 32, "poll": spec.id}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return len(body.encode())
+
+
+def _candidates(value: Any) -> Any:
+    """Candidates cleaned as names are (NFC, no invisible characters, one line), twins refused.
+
+    Judged when the poll opens, not in make_spec: an older record replays as it was.
+    Anything that is not a list of strings goes on to make_spec, which says what is wrong.
+    """
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return value
+    names = [clean(v, one_line=True) for v in value]
+    if len(names) > MAX_CANDIDATES:
+        raise refuse("invalid", f"Tối đa {MAX_CANDIDATES} ứng cử viên trong một lượt biểu quyết (có {len(names)}).",
+                     f"At most {MAX_CANDIDATES} candidates in one poll ({len(names)} given).", field="candidates")
+    seen: dict[str, str] = {}
+    for name in names:
+        if len(name) > MAX_CANDIDATE_NAME:
+            raise refuse("invalid", f"Tên ứng cử viên dài quá {MAX_CANDIDATE_NAME} ký tự.",
+                         f"A candidate's name is longer than {MAX_CANDIDATE_NAME} characters.", field="candidates")
+        if name and name.casefold() in seen:
+            raise refuse("invalid", f"Ứng cử viên {name} có tên hai lần trong danh sách.",
+                         f"Candidate {name} is listed twice.", field="candidates")
+        seen[name.casefold()] = name
+    return names
+
+
 def validate_args(
     state: SessionState, poll_id: str, args: dict[str, Any]
 ) -> tuple[PollSpec, bool, dict[str, Any] | None, float | None]:
@@ -91,7 +135,7 @@ def validate_args(
         list(answers) if isinstance(answers, list) else answers,
         args.get("rule"),
         kind=args.get("kind"),
-        candidates=args.get("candidates"),
+        candidates=_candidates(args.get("candidates")),
         choose=args.get("choose"),
         allow_correction=_flag(args, "allow_correction"),
     )
@@ -104,6 +148,10 @@ def validate_args(
             raise refuse("invalid", "Bầu cử, lấy phiếu tín nhiệm và bỏ phiếu tín nhiệm phải bỏ phiếu kín.",
                          "Elections, confidence assessments and votes of confidence are secret ballots.", field="method")
         spec = dataclasses.replace(spec, method="secret")
+    if spec.method == "secret" and largest_ballot(spec) > MAX_SECRET_BALLOT:
+        raise refuse("invalid", f"Danh sách {len(spec.candidates)} ứng cử viên quá dài cho một phiếu kín; hãy chia thành nhiều lượt.",
+                     f"{len(spec.candidates)} candidates make a secret ballot too long; split them into several polls.",
+                     field="candidates")
     show_live = _flag(args, "show_live")
     if spec.method == "secret" and show_live:
         raise refuse("invalid", "Bỏ phiếu kín không hiển thị kết quả tạm thời.",

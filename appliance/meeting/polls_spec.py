@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, cast
 
 from appliance.core.errors import PhsError, refuse
+from appliance.core.text import nfc
 from appliance.meeting.polls_rules import RULES
 
 Method = Literal["public", "secret"]
@@ -210,6 +211,8 @@ def normalize_ballot(spec: PollSpec, answer: str | None, answers: dict[str, str]
             "The ballot needs an answer per candidate.",
             field="answers",
         )
+    # A tablet may send a candidate's name in another normal form (NFD from some keyboards).
+    answers = {(name if name in spec.candidates or not isinstance(name, str) else nfc(name)): code for name, code in answers.items()}
     for name, code in answers.items():
         if name not in spec.candidates:
             raise invalid(

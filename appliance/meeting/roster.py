@@ -318,5 +318,10 @@ def resolve(roster: Roster, answers: Mapping[str, str]) -> tuple[list[dict[str, 
             drop.add(q.line)
         elif answer != "distinct":
             open_questions.append(q)
-    rows = [p for p, line in zip(roster.participants, roster.lines, strict=True) if line not in drop]
+    distinct = {q.line for q in roster.questions if answers.get(str(q.line)) == "distinct"}
+    rows = [
+        {**p, "namesake": True} if line in distinct else p
+        for p, line in zip(roster.participants, roster.lines, strict=True)
+        if line not in drop
+    ]
     return rows, open_questions

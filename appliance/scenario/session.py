@@ -80,8 +80,11 @@ def _roles(scn: Scenario, rng: random.Random) -> list[tuple[Person, dict[str, An
         role = {1: "chair", 2: "vice_chair"}.get(seat, "delegate")
         person = Person("delegate", seat)
         people.append((person, {"name": name, "role": role, "seat": seat}))
-    for n, name in enumerate(generated_names(setup.guests, rng), start=1):
-        people.append((Person("guest", n), {"name": f"Khách mời {name}", "role": "guest"}))
+    guests = generated_names(setup.guests, rng)
+    for n, name in enumerate(guests, start=1):
+        # Generated names may repeat: two guests of one name are two people (``namesake``).
+        spec = {"name": f"Khách mời {name}", "role": "guest", **({"namesake": True} if guests.count(name) > 1 else {})}
+        people.append((Person("guest", n), spec))
     people.append((Person("technician"), {"name": "Kỹ thuật viên", "role": "technician"}))
     people.append((Person("display"), {"name": "Màn hình hội trường", "role": "display"}))
     # The hall display is the first live observer; `observers: N` adds N-1 more screens.

@@ -38,6 +38,18 @@ _HEADER = struct.Struct(">5sIQ")  # magic, payload size, slot count
 _LEN = struct.Struct(">H")
 DEFAULT_SLOTS = 1024
 DEFAULT_PAYLOAD = 1024
+# The largest slot: a ballot that names every candidate of a long slate (a confidence
+# assessment of 40 officials is about 2 KiB) fits many times over; opening a poll whose
+# full ballot would not fit is refused (appliance/meeting/poll_commands.py).
+MAX_PAYLOAD = 64 * 1024
+
+
+def _fitting(size: int) -> int:
+    """The slot size for a ballot of ``size`` bytes: the next power of two, at least the default."""
+    payload = DEFAULT_PAYLOAD
+    while payload < size:
+        payload *= 2
+    return min(payload, MAX_PAYLOAD)
 
 
 def _aad(index: int, payload: int) -> bytes:
@@ -118,6 +130,9 @@ class BallotBox:
         if self._fd is None:
             raise refuse("internal", message_en="The ballot box is closed.")
         encoded = [(self._encode(poll_id, choice, marker), marker) for poll_id, choice, marker in casts]
+        longest = max((len(content) for content, _ in encoded), default=0)
+        if longest > self._payload:
+            self._rebuild(len(self._slots), _fitting(longest))
         try:
             for content, marker in encoded:
                 if not self._free:
@@ -181,23 +196,33 @@ class BallotBox:
             separators=(",", ":"),
         )
         content = body.encode()
-        if len(content) > self._payload:
-            raise refuse("payload_too_large", message_en="A ballot is larger than a slot.")
+        if len(content) > MAX_PAYLOAD:
+            raise refuse(
+                "payload_too_large",
+                "Phiếu bầu quá lớn để cất vào hòm phiếu kín.",
+                "A ballot is larger than the secret ballot box's largest slot.",
+            )
         return content
 
     def _grow(self) -> None:
+        self._rebuild(2 * len(self._slots), self._payload)
+
+    def _rebuild(self, new_count: int, payload: int) -> None:
+        """Re-place every stored choice in a box of ``new_count`` slots of ``payload`` bytes.
+
+        A uniformly random injection of the stored choices into the new box, as if it had
+        been that shape from the first vote: neither growth (more slots) nor a longer ballot
+        (bigger slots, every slot alike) leaves a trace of when anyone voted."""
         filled = [s for s in self._slots if s is not None]
-        new_count = 2 * len(self._slots)
-        # A uniformly random injection of the stored choices into the larger box, as if it
-        # had been that large from the first vote.
         places = secrets.SystemRandom().sample(range(new_count), len(filled))
         slots: list[bytes | None] = [None] * new_count
         for content, place in zip(filled, places, strict=True):
             slots[place] = content
-        atomic_write(self._path, self._encode_file(self._key, self._payload, slots))
+        atomic_write(self._path, self._encode_file(self._key, payload, slots))
         if self._fd is not None:
             os.close(self._fd)
         self._fd = os.open(self._path, os.O_RDWR)
+        self._payload = payload
         self._slots = slots
         self._free = [i for i, s in enumerate(slots) if s is None]
         self._pending = self._markers()

@@ -25,3 +25,13 @@ def test_every_error_code_has_both_languages() -> None:
     err = refuse("already_voted")
     assert (err.status, err.to_dict()["code"]) == (409, "already_voted")
     assert PhsError("no_such_code").code == "no_such_code"
+
+
+def test_clean_drops_what_a_screen_cannot_show_and_keeps_vietnamese() -> None:
+    from appliance.core.text import clean
+
+    nfd = unicodedata.normalize("NFD", "Nguyễn Thị Hương")
+    assert clean(f"\ufeff{nfd}\u200b\u202e ") == "Nguyễn Thị Hương"
+    assert clean("Dòng một\nDòng\u00ad hai\t\x00") == "Dòng một\nDòng hai"
+    assert clean("Trần \t Văn\u00a0\u00a0Bình\n", one_line=True) == "Trần Văn Bình"
+    assert clean("\u200b\u200c\u200d\u2066") == ""

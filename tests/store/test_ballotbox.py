@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from appliance.core.errors import PhsError
-from appliance.store.ballotbox import BallotBox
+from appliance.meeting import decide as _rules  # noqa: F401  (registers the command handlers before poll_commands)
+from appliance.meeting.poll_commands import MAX_SECRET_BALLOT
+from appliance.store.ballotbox import MAX_PAYLOAD, BallotBox
 
 KEY = bytes(range(32))
 
@@ -60,12 +62,30 @@ def test_growth_keeps_every_choice(tmp_path: Path) -> None:
     )
 
 
-def test_too_large_choice_is_refused(tmp_path: Path) -> None:
-    box = BallotBox.open(tmp_path / "box", KEY, slots=4, payload=32)
+def test_a_longer_ballot_widens_every_slot_and_keeps_every_choice(tmp_path: Path) -> None:
+    """A confidence assessment of 40 officials does not fit 1 KiB: the box re-seals all slots wider."""
+    box = BallotBox.open(tmp_path / "box", KEY, slots=8)
+    box.cast_batch([("p1", "for"), ("p1", "against")])
+    slate = {f"Nguyễn Văn Cán Bộ {i:02d}": "trust" for i in range(40)}
+    box.cast("p2", slate)
+    box.close()
+    raw = (tmp_path / "box").read_bytes()
+    slot = (len(raw) - 17) // 8
+    assert (len(raw) - 17) % 8 == 0 and slot > 2048  # every one of the 8 slots is the wider size
+    again = BallotBox.open(tmp_path / "box", KEY)
+    assert (sorted(again.choices("p1")), again.choices("p2")) == (["against", "for"], [slate])
+
+
+def test_a_choice_beyond_the_largest_slot_is_refused(tmp_path: Path) -> None:
+    box = BallotBox.open(tmp_path / "box", KEY, slots=4)
     with pytest.raises(PhsError) as refused:
-        box.cast("p", "x" * 100)
-    assert refused.value.code == "payload_too_large"
+        box.cast("p", "x" * (MAX_PAYLOAD + 1))
+    assert (refused.value.code, refused.value.message) == ("payload_too_large", "Phiếu bầu quá lớn để cất vào hòm phiếu kín.")
     assert box.count("p") == 0
+
+
+def test_the_poll_rules_know_the_largest_slot() -> None:
+    assert MAX_SECRET_BALLOT == MAX_PAYLOAD
 
 
 def test_tampered_box_refuses_to_open(tmp_path: Path) -> None:
