@@ -129,6 +129,7 @@ MOVE_DIRECTIONS = frozenset({"up", "down"})
 # device, so a rehearsal loads the fan-out as the hall's screens and observers' room do.
 SETUP_KEYS = frozenset({"body", "delegates", "guests", "agenda", "groups", "observers"})
 MAX_OBSERVERS = 1000
+MAX_DELEGATES = 5000  # seat numbers the box accepts (appliance/meeting/decide.py)
 UNSUPPORTED_SETUP: frozenset[str] = frozenset()
 GROUP_KEYS = frozenset({"id", "name", "members", "convener"})
 AGENDA_KEYS = frozenset({"title", "documents", "access"})

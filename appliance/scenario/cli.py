@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         scn = load_scenario(args.file)
         _refuse_for_url(scn, args.url)
     except ScenarioFileError as exc:
+        # The file's own words (keys, actions) are English, as SCENARIO.md writes them; the
+        # first line says in Vietnamese what happened and where.
+        print(f"Tệp kịch bản không hợp lệ: {exc.path}, dòng {exc.line}.", file=sys.stderr)
         print(f"{exc}", file=sys.stderr)
         return EXIT_INVALID
     problem = _check_args(args)

@@ -18,6 +18,7 @@ from .actions import (
     AGENDA_KEYS,
     EXPECT_KEYS,
     GROUP_KEYS,
+    MAX_DELEGATES,
     MAX_OBSERVERS,
     MOVE_DIRECTIONS,
     NEEDS_ACTOR,
@@ -141,8 +142,12 @@ def _setup(src: Source, node: yaml.Node) -> Setup:
         count = len(names)
     else:
         count = integer(src, value, "setup.delegates", minimum=1)
+    if count > MAX_DELEGATES:  # judged before anything is generated: a million names took 48 s and 800 MB
+        raise src.error(value, f"setup.delegates must be at most {MAX_DELEGATES} (the box numbers seats 1-{MAX_DELEGATES})")
     body = text(src, fields["body"][1], "setup.body") if "body" in fields else None
     guests = integer(src, fields["guests"][1], "setup.guests") if "guests" in fields else 0
+    if guests > MAX_DELEGATES:
+        raise src.error(fields["guests"][1], f"setup.guests must be at most {MAX_DELEGATES}")
     observers = 1
     if "observers" in fields:
         observers = integer(src, fields["observers"][1], "setup.observers")

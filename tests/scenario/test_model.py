@@ -355,3 +355,11 @@ def test_a_title_row_above_the_header_is_skipped(tmp_path: Path) -> None:
     )
     scn = load_scenario(write(tmp_path, "name: t\nsetup:\n  delegates: ds.csv\nsteps: []\n"))
     assert scn.setup.delegate_names == ("Nguyễn Văn An",)
+
+
+def test_a_hall_larger_than_the_box_numbers_is_refused_before_any_name_is_made(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text("name: Quá lớn\nsetup:\n  delegates: 1000000\nsteps:\n  - open_sitting: {}\n", encoding="utf-8")
+    with pytest.raises(ScenarioFileError) as err:
+        load_scenario(path)
+    assert str(err.value) == f"{path}:3: setup.delegates must be at most 5000 (the box numbers seats 1-5000)"
