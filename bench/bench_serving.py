@@ -12,7 +12,9 @@ request reads and decrypts it.
 Baseline, same run: the bytes the delegate received, written unencrypted under the same
 paths in a temp folder and served by nginx (Debian package; ``daemon off``, access log
 off, sendfile) on another loopback port, fetched by the same wrk script. The two sides
-alternate ``--rounds`` times; the medians are the figures.
+alternate ``--rounds`` times; the medians are the figures. Each side's CPU per request (user
+and system, from ``/proc/<pid>/stat`` around each round: the server process; nginx's master
+and workers) is reported too: on a shared machine it moves far less than requests per second.
 
 Then, once the serving rounds are over (so its rendering does not share their CPU): a
 300-page PDF uploaded over HTTP, timed from the POST to its answer, to page 1 arriving on
@@ -29,10 +31,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -105,8 +109,33 @@ def lua_string(text: str) -> str:
     return json.dumps(text)  # a JSON string of ASCII is a valid Lua string literal
 
 
-def run_wrk(url: str, paths: list[str], headers: dict[str, str], args: Any, tmp: Path) -> dict[str, float]:
-    """One timed wrk run; its figures from the script's ``done`` (latencies in ms)."""
+def cpu_seconds(pids: list[int]) -> tuple[float, float]:
+    """User and system CPU seconds used so far by these processes and their children's threads
+    (a figure the shared machine's load moves far less than requests per second)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    user = system = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            user += int(fields[11]) / tick
+            system += int(fields[12]) / tick
+    return user, system
+
+
+def with_children(pid: int) -> list[int]:
+    """A process and its direct children (nginx's master and its workers)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [pid, *(int(c) for c in children)]
+
+
+def run_wrk(
+    url: str, paths: list[str], headers: dict[str, str], args: Any, tmp: Path, pids: list[int]
+) -> dict[str, float]:
+    """One timed wrk run; its figures from the script's ``done`` (latencies in ms), plus the
+    server's CPU per request (``pids``: the serving processes)."""
     script = tmp / "pages.lua"
     script.write_text(
         WRK_SCRIPT.replace("{PATHS}", "{" + ", ".join(lua_string(p) for p in paths) + "}")
@@ -127,9 +156,11 @@ def run_wrk(url: str, paths: list[str], headers: dict[str, str], args: Any, tmp:
         str(script),
         url,
     ]
+    user0, sys0 = cpu_seconds(pids)
     out = subprocess.run(
         command, capture_output=True, text=True, timeout=args.duration + 60, check=True
     ).stdout
+    user1, sys1 = cpu_seconds(pids)
     line = next(x for x in out.splitlines() if x.startswith(WRK_MARK))
     raw = json.loads(line[len(WRK_MARK) :])
     seconds = raw["duration_us"] / 1e6
@@ -142,6 +173,10 @@ def run_wrk(url: str, paths: list[str], headers: dict[str, str], args: Any, tmp:
         "max_ms": raw["max_us"] / 1000,
         "status_errors": raw["status_errors"],
         "socket_errors": raw["socket_errors"],
+        "cpu_user_us_per_request": (user1 - user0) / max(1, raw["requests"]) * 1e6,
+        "cpu_sys_us_per_request": (sys1 - sys0) / max(1, raw["requests"]) * 1e6,
+        "cpu_us_per_request": (user1 - user0 + sys1 - sys0) / max(1, raw["requests"]) * 1e6,
+        "cpu_cores_busy": (user1 - user0 + sys1 - sys0) / seconds,
     }
 
 
@@ -216,10 +251,13 @@ def first_pages(source: Path, count: int) -> bytes:
 
 
 def median_run(runs: list[dict[str, float]]) -> dict[str, Any]:
-    """The round with the median requests/s (its own figures), plus every round's rate."""
+    """The round with the median requests/s (its own figures), plus every round's rate and the
+    median CPU per request over the rounds."""
     ordered = sorted(runs, key=lambda run: run["requests_s"])
     middle: dict[str, Any] = dict(ordered[(len(ordered) - 1) // 2])
     middle["rounds_requests_s"] = [run["requests_s"] for run in runs]
+    middle["rounds_cpu_us_per_request"] = [run["cpu_us_per_request"] for run in runs]
+    middle["median_cpu_us_per_request"] = statistics.median(middle["rounds_cpu_us_per_request"])
     return middle
 
 
@@ -301,9 +339,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
                 ours_runs: list[dict[str, float]] = []
                 nginx_runs: list[dict[str, float]] = []
+                # The server is one process (uvicorn on one event loop); its render pool idles now.
+                ours_pids = [server._proc.pid] if server._proc is not None else []
                 for _ in range(args.rounds):
-                    ours_runs.append(run_wrk(server.base_url, paths, delegate, args, tmp))
-                    nginx_runs.append(run_wrk(nginx_url, paths, delegate, args, tmp))
+                    ours_runs.append(run_wrk(server.base_url, paths, delegate, args, tmp, ours_pids))
+                    nginx_runs.append(run_wrk(nginx_url, paths, delegate, args, tmp, with_children(nginx.pid)))
                 stop_nginx(nginx)
                 nginx = None
                 for side in (ours_runs, nginx_runs):
@@ -356,6 +396,11 @@ def report(figures: dict[str, Any]) -> None:
         print(
             f"  {name:<20} {row['requests_s']:>8.0f} req/s  {row['body_mb_s']:>7.1f} MB/s  "
             f"p50 {row['p50_ms']:>6.2f} ms  p99 {row['p99_ms']:>7.2f} ms  (rounds: {rounds})"
+        )
+        print(
+            f"  {'':<20} CPU {row['median_cpu_us_per_request']:.0f} us/request (median of rounds; median round "
+            f"{row['cpu_user_us_per_request']:.0f} user + {row['cpu_sys_us_per_request']:.0f} sys, "
+            f"{row['cpu_cores_busy']:.2f} cores busy)"
         )
     print(f"  ratio phs / nginx: {figures['ratio']:.3f} (target >= 0.25)")
     if "upload" in figures:

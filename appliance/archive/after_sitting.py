@@ -20,7 +20,7 @@ from appliance.archive.replay import read_rows, replay
 from appliance.archive.signing import NoToken, SigningToken, sign_minutes
 from appliance.core.errors import refuse
 from appliance.meeting.decide import Command
-from appliance.store.keys import Keyring
+from appliance.store.keys import Keyring, minutes_key_name
 from appliance.store.sealing import atomic_write, seal, unseal
 
 log = logging.getLogger("phs.archive")
@@ -135,8 +135,9 @@ async def finalise(appliance: Any, actor: Any, sitting_id: str, device: str, tok
         "sitting_id": sitting_id,
         "pdf_sha256": digest,
         "docx_sha256": hashlib.sha256(docx_bytes).hexdigest(),
-        "pdf_blob": appliance.blobs.put(pdf),
-        "docx_blob": appliance.blobs.put(docx_bytes),
+        # Sealed with the sitting's own minutes key: `phs sitting erase` takes them with it.
+        "pdf_blob": appliance.blobs.put(pdf, key_name=minutes_key_name(sitting_id)),
+        "docx_blob": appliance.blobs.put(docx_bytes, key_name=minutes_key_name(sitting_id)),
         "signature": signature,
         "public_key": public,
         "cut": cut,

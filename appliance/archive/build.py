@@ -26,7 +26,7 @@ from appliance.archive.replay import Row, read_rows, replay
 from appliance.core.errors import refuse
 from appliance.store.blobs import BlobStore
 from appliance.store.frames import SESSION_KEY
-from appliance.store.keys import Keyring, sitting_key_name
+from appliance.store.keys import Keyring, document_key_name, sitting_key_name
 from appliance.store.sealing import fsync_dir
 
 MANIFEST = "manifest.json"
@@ -84,7 +84,7 @@ def collect(data_dir: Path, keyring: Keyring, sitting_id: str) -> tuple[dict[str
         canonical({"position": r.position, "key": r.key_id, "hash": r.frame_hash, "record": r.record}) + b"\n"
         for r in kept
     )
-    blobs = BlobStore(data_dir / "blobs", keyring.data_key("blobs"), keyring.mac_key("blobs"))
+    blobs = BlobStore(data_dir / "blobs", keyring)
     sig = final_signature(final)
     parts = [
         Part("journal/records.jsonl", lambda: journal),
@@ -94,7 +94,7 @@ def collect(data_dir: Path, keyring: Keyring, sitting_id: str) -> tuple[dict[str
     ]
     for doc in sorted(state.documents.values(), key=lambda d: d.id):
         blob = doc.original_blob
-        if blob:
+        if blob and not keyring.erased(document_key_name(doc.id)):  # one erased with another sitting is left out
             parts.append(Part(f"documents/{doc.id}{_ext(doc.filename)}", _loader(blobs, blob)))
     polls = sorted((p for p in state.polls.values() if p.sitting_id == sitting_id), key=lambda p: (p.opened_at, p.id))
     results = [

@@ -53,6 +53,9 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "Your role does not allow this action.",
     ),
     "not_found": (404, "Không tìm thấy.", "Not found."),
+    # A document whose key went with an erased sitting (appliance/web/erase.py): gone for good,
+    # which 410 says to a client and to a cache, unlike a 404 that may be worth retrying.
+    "erased": (410, "Tài liệu này đã bị xóa khỏi máy.", "This document was erased from the box."),
     "not_present": (
         409,
         "Đại biểu chưa điểm danh nên chưa thể biểu quyết.",

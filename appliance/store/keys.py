@@ -1,10 +1,12 @@
-"""Keys: the key-encryption key (KEK), per-sitting data keys, and the box's signing identity.
+"""Keys: the key-encryption key (KEK), per-sitting and per-document data keys, and the box's signing identity.
 
 The KEK comes from a key provider (``providers.py``: a file for development, a key stick
 in production), never from the data directory. Every data key is random and stored only
 wrapped by the KEK, so destroying one wrapped file erases everything sealed with that key
 (crypto-shredding). An erased name leaves a tombstone (``<name>.erased``) so readers can
 tell a shredded sitting from a missing file, and the name is never issued again.
+A document's blobs are sealed with its own key (``doc-<document id>``), so erasing a
+sitting can shred the documents that go with it and no others.
 """
 
 from __future__ import annotations
@@ -24,15 +26,18 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from appliance.core.errors import PhsError, refuse
 
 from .providers import KEK_FILE, FileKeyProvider, KeyProvider
-from .sealing import KEY_SIZE, InvalidTag, atomic_write, fsync_dir, seal, unseal
+from .sealing import KEY_SIZE, InvalidTag, atomic_write, fsync_dir, seal, shred_file, unseal
 
 log = logging.getLogger(__name__)
 
-__all__ = ["KEK_FILE", "Keyring", "sitting_key_name"]
+__all__ = ["KEK_FILE", "Keyring", "bundle_key_name", "document_key_name", "sitting_key_name"]
 
 WRAPPED_SUFFIX = ".wrapped"
 ERASED_SUFFIX = ".erased"
 SITTING_PREFIX = "sitting-"
+DOCUMENT_PREFIX = "doc-"
+BUNDLE_PREFIX = "bundle-"
+MINUTES_PREFIX = "minutes-"
 PENDING_SUFFIX = ".wrapped.new"
 IDENTITY = "identity"
 _MAGIC = b"PHSK1"
@@ -62,9 +67,24 @@ def _check_name(name: str) -> None:
         raise refuse("invalid", message_en="A key name must be a plain id.")
 
 
+def minutes_key_name(sitting_id: str) -> str:
+    """The key a sitting's finalised minutes (PDF, DOCX) are sealed with: they go when it is erased."""
+    return MINUTES_PREFIX + sitting_id
+
+
 def sitting_key_name(sitting_id: str) -> str:
     """The data key a sitting's records are sealed with (DESIGN: one key per sitting)."""
     return SITTING_PREFIX + sitting_id
+
+
+def document_key_name(document_id: str) -> str:
+    """The data key a document's blobs are sealed with: its pages, text, PDF and original."""
+    return DOCUMENT_PREFIX + document_id
+
+
+def bundle_key_name(bundle_id: str) -> str:
+    """The data key an applied provisioning bundle is kept with (it holds documents' originals)."""
+    return BUNDLE_PREFIX + bundle_id
 
 
 class Keyring:
@@ -192,28 +212,24 @@ class Keyring:
         out = [p.name[: -len(WRAPPED_SUFFIX)] for p in self._wrapped_dir.glob("*" + WRAPPED_SUFFIX)]
         return sorted(n for n in out if n != IDENTITY)
 
-    def erase(self, name: str) -> None:
-        """Crypto-shred ``name``: leave a tombstone, then overwrite and unlink its wrapped key."""
+    def erase(self, name: str, *, missing_ok: bool = False) -> None:
+        """Crypto-shred ``name``: leave a tombstone, then overwrite and unlink its wrapped key.
+
+        ``missing_ok`` tombstones a name that has no key (a document stored before documents
+        had keys of their own), so readers still learn it was erased."""
         _check_name(name)
         path = self._path(name)
         self._cache.pop(name, None)
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            raise refuse("not_found") from None
+        if not path.exists() and not missing_ok:
+            raise refuse("not_found")
         # The tombstone first: a crash between the two leaves a key that still opens and
         # a name that can no longer be written to; running erase again finishes the job.
         stone = json.dumps({"erased_at": round(time.time(), 3)}).encode()
         atomic_write(self._path(name, ERASED_SUFFIX), stone)
         # Overwriting is best effort on flash (the FTL may keep old pages); the KEK that
         # wrapped any surviving copy should be rotated after shredding on real hardware.
-        fd = os.open(path, os.O_WRONLY)
-        try:
-            os.write(fd, secrets.token_bytes(size))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.unlink(path)
+        if path.exists():
+            shred_file(path)
         fsync_dir(self._wrapped_dir)
         log.info("data key erased", extra={"event": "key_erased"})
 

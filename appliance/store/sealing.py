@@ -27,6 +27,7 @@ __all__ = [
     "atomic_write",
     "fsync_dir",
     "seal",
+    "shred_file",
     "unseal",
 ]
 
@@ -76,3 +77,19 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
             os.unlink(tmp)
         raise
     fsync_dir(path.parent)
+
+
+def shred_file(path: Path) -> None:
+    """Overwrite ``path`` with random bytes, then unlink it (the caller fsyncs the directory).
+
+    Best effort on flash, whose translation layer may keep old pages: what is shredded is
+    sealed anyway, and useless once its key is destroyed too."""
+    left = path.stat().st_size
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        while left > 0:  # in pieces: an original may be hundreds of MiB
+            left -= os.write(fd, secrets.token_bytes(min(left, 1 << 20)))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.unlink(path)

@@ -15,6 +15,7 @@ finds a snapshot opens but no longer fits its model sets it aside the same way
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -26,7 +27,7 @@ from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
 
 from .sealed import SealedStorage, Undecodable
-from .sealing import fsync_dir
+from .sealing import fsync_dir, shred_file
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,10 @@ class Snapshots:
         _write_db(self._dir / f"{PREFIX}{position:012d}{SUFFIX}", self._key, self._version, position, state)
         stale = self._files()[KEEP:]
         for _, path in stale:
-            path.unlink(missing_ok=True)
+            # Overwritten, not just unlinked: an old snapshot holds a sitting's state under the
+            # session key, which outlives ``phs sitting erase`` (it shreds the current ones).
+            with contextlib.suppress(FileNotFoundError):
+                shred_file(path)
         if stale:
             fsync_dir(self._dir)
         log.info("snapshot saved", extra={"event": "snapshot_saved", "position": position})

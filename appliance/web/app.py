@@ -45,6 +45,7 @@ from appliance.web.errors import (
     phs_error_response,
     recursion_error_response,
 )
+from appliance.web.fast_pages import install as install_fast_pages
 from appliance.web.hall import install as install_hall
 from appliance.web.limits import hsts_middleware
 from appliance.web.locked import locked_middleware
@@ -64,6 +65,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+# Plain HTTP from the room network gets only the pairing start page (web/plain_http.py);
+# a box without its key stick answers "locked". The page-image fast path wraps the same list.
+MIDDLEWARE = [hsts_middleware, plain_http_gate, locked_middleware]
 
 
 @get("/", opt={"permission": PUBLIC}, include_in_schema=False)
@@ -162,12 +166,10 @@ def create_app(settings: Settings | None = None, appliance: Appliance | None = N
         # Revalidate every load: after a software update a tablet runs the new UI on its next reload.
         cache_control=CacheControlHeader(no_cache=True),
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[*ROUTES, static],
         guards=[permission_guard],
-        # Plain HTTP from the room network gets only the pairing start page (web/plain_http.py);
-        # a box without its key stick answers "locked".
-        middleware=[hsts_middleware, plain_http_gate, locked_middleware],
+        middleware=MIDDLEWARE,
         lifespan=[lifespan],
         exception_handlers={
             PhsError: phs_error_response,
@@ -182,3 +184,5 @@ def create_app(settings: Settings | None = None, appliance: Appliance | None = N
         debug=False,
         logging_config=None,
     )
+    install_fast_pages(app, MIDDLEWARE)  # the tablets' page images, ahead of the router
+    return app

@@ -2,7 +2,9 @@
 watermarks), the record of confidential openings, search and the notes store.
 
 Services, no HTTP types (controllers/documents.py and doc_extras.py are the thin layer).
-MuPDF work goes to the documents pool; blobs are stored from the event-loop thread.
+MuPDF work goes to the documents pool; blobs are stored from the event-loop thread, each
+sealed with its document's own key (``put_for``), so ``phs sitting erase`` can shred one
+document's content. Content of an erased document is refused with ``erased`` (410).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from appliance.core.errors import PhsError, refuse
@@ -33,6 +37,7 @@ from appliance.meeting.doc_rules import TEXT_PENDING, pages_pending, text_pendin
 from appliance.meeting.model import DocumentMeta
 from appliance.meeting.roles import Actor
 from appliance.meeting.views import may_read
+from appliance.store.keys import document_key_name
 
 if TYPE_CHECKING:
     from appliance.documents.models import DocumentRecord, PageInfo
@@ -68,6 +73,30 @@ class DocServices:
         self._text_jobs: dict[str, asyncio.Future[None]] = {}  # doc id -> its text layer being extracted
         self._page_texts: OrderedDict[tuple[str, int], PageInfo] = OrderedDict()
         self.page_cache = PageCache(appliance.settings.page_cache_mib * 1024 * 1024)
+        self._erased: frozenset[str] | None = None  # key names erased before this server started
+
+    # -- keys ---------------------------------------------------------------------
+    def put_for(self, doc_id: str) -> Callable[[bytes], str]:
+        """Stores a blob sealed with the key of document ``doc_id`` (its pages, text, PDFs)."""
+        return partial(self.app.blobs.put, key_name=document_key_name(doc_id))
+
+    def erased(self, doc: DocumentMeta) -> bool:
+        """Whether the document's key went with an erased sitting.
+
+        Read once: keys are erased only with the server stopped (the writer's lock)."""
+        if self._erased is None:
+            self._erased = frozenset(self.app.keyring.erased_names())
+        return document_key_name(doc.id) in self._erased
+
+    def check_content(self, doc: DocumentMeta) -> None:
+        """Refuse with ``erased`` before any content of an erased document is looked for."""
+        if self.erased(doc):
+            raise refuse("erased", document=doc.id)
+
+    def original(self, doc: DocumentMeta) -> bytes:
+        """The uploaded file itself (the caller judged the access)."""
+        self.check_content(doc)
+        return self.app.blobs.get(doc.original_blob)
 
     # -- uploads ----------------------------------------------------------------
     def progress(self, upload_id: str | None, filename: str) -> Any:
@@ -96,9 +125,10 @@ class DocServices:
             entry.update(status="refused", error=error.to_dict())
 
     async def ingest(
-        self, files: list[tuple[str, bytes]], password: str | None, upload_id: str | None
+        self, files: list[tuple[str, bytes]], password: str | None, upload_id: str | None, *, doc_id: str
     ) -> tuple[DocumentRecord, str, Ingesting | None]:
-        """Ingest one file, or several photos of a paper document as one (a page per image).
+        """Ingest one file, or several photos of a paper document as one (a page per image),
+        as document ``doc_id`` (a new id: its blobs are sealed with the key of that id).
 
         A short document returns with every page and its text stored; a longer one once
         page 1 is: the record (pages not rendered yet have blob id "", the text blob is
@@ -122,10 +152,11 @@ class DocServices:
             filename = filename.rsplit(".", 1)[0] + ".pdf"
         update = self.progress(upload_id, filename)
         try:
-            ingesting = await begin_ingest(data, filename, password, self.app.blobs.put, progress=update)
+            put = self.put_for(doc_id)
+            ingesting = await begin_ingest(data, filename, password, put, progress=update)
             record = ingesting.record
             if record.page_count <= WHOLE_BEFORE_ANSWER_PAGES:
-                await finish_text(ingesting, self.app.blobs.put)
+                await finish_text(ingesting, put)
                 if ingesting.rendering is not None:
                     record.page_blobs = await ingesting.rendering.wait()
                 return record, filename, None
@@ -208,7 +239,7 @@ class DocServices:
             code = exc.code if isinstance(exc, PhsError) else "unreadable_document"
             log.error("text extraction failed", extra={"document": doc_id, "code": code, "error": type(exc).__name__})
             text_bytes = None
-        blob_id = self.app.blobs.put(text_bytes) if text_bytes is not None else ""
+        blob_id = self.put_for(doc_id)(text_bytes) if text_bytes is not None else ""
         try:
             await self.app.execute(SYSTEM, Command("document_text_ready", {"id": doc_id, "text_blob": blob_id}))
         except PhsError as err:
@@ -253,22 +284,24 @@ class DocServices:
             if key_doc == doc.id and name in blobs and not blobs[name][int(page) - 1]:
                 blobs[name][int(page) - 1] = blob_id
         log.info("resuming page render", extra={"document": doc.id, "pending": pages_pending(doc)})
-        self._follow_pages(doc.id, PageRendering(pdf, blobs, widths, DEFAULT_FORMAT, self.app.blobs.put, run_in_background), None)
+        self._follow_pages(doc.id, PageRendering(pdf, blobs, widths, DEFAULT_FORMAT, self.put_for(doc.id), run_in_background), None)
 
     # -- renditions ---------------------------------------------------------------
     async def pdf_of(self, doc: DocumentMeta) -> bytes:
         """The normalized PDF a document renders from (made again from the original if not kept)."""
+        self.check_content(doc)
         blob_id = doc.pdf_blob or self._pdfs.get(doc.id)
         if blob_id:
             return self.app.blobs.get(blob_id)
         from appliance.documents.pipeline import run_in_pool
 
         normalized = await run_in_pool(jobs.normalize_job, self.app.blobs.get(doc.original_blob), doc.filename, None)
-        self._pdfs[doc.id] = self.app.blobs.put(normalized.pdf)
+        self._pdfs[doc.id] = self.put_for(doc.id)(normalized.pdf)
         return bytes(normalized.pdf)
 
     async def rendition(self, doc: DocumentMeta, page: int, size: str, actor: Actor) -> str:
         """Blob id of a page image: pre-rendered, or made now (zoom, watermark) and cached."""
+        self.check_content(doc)
         if size not in SIZES:
             raise refuse("not_found", "Không có trang này.", "No such page.")
         if not 1 <= page <= doc.pages:
@@ -317,7 +350,7 @@ class DocServices:
                 image = images[0][1][size]
             else:
                 image = await run_in_pool(render_watermarked, pdf, page - 1, SIZES[size], DEFAULT_FORMAT, text)
-            blob_id = self.app.blobs.put(image)
+            blob_id = self.put_for(doc.id)(image)
             self.renditions[key] = blob_id
             future.set_result(blob_id)
             return blob_id
@@ -357,13 +390,14 @@ class DocServices:
     # -- text and search ----------------------------------------------------------
     def text_pending(self, doc: DocumentMeta) -> bool:
         """Whether a document's search text is still being extracted (its extraction then runs)."""
-        if not text_pending(doc):
+        if not text_pending(doc) or self.erased(doc):
             return False
         self._resume_text(doc)
         return True
 
     def pages_text(self, doc: DocumentMeta) -> list[PageInfo]:
         """A document's text and word positions (empty pages for scans, none while pending), cached."""
+        self.check_content(doc)
         if not doc.text_blob or self.text_pending(doc):
             return []
         cached = self._texts.get(doc.text_blob)
@@ -378,6 +412,7 @@ class DocServices:
 
     async def page_text(self, doc: DocumentMeta, page: int) -> PageInfo | None:
         """One page's text: from the text layer, or extracted now while the layer is pending."""
+        self.check_content(doc)
         if not self.text_pending(doc):
             pages = self.pages_text(doc)
             return pages[page - 1] if len(pages) >= page else None
@@ -396,7 +431,9 @@ class DocServices:
 
     def search(self, actor: Actor, query: str, document: str | None) -> tuple[list[dict[str, Any]], list[str]]:
         """Hits across every current document the caller may read, in agenda order, and the
-        documents searched whose text is still being extracted (no hits from them yet)."""
+        documents searched whose text is still being extracted (no hits from them yet).
+
+        An erased document is left out; asked for by name, it is refused with ``erased``."""
         state = self.app.state
         order = [d for item in state.agenda for d in item.documents]
         hits: list[dict[str, Any]] = []
@@ -404,6 +441,10 @@ class DocServices:
         for doc_id in order:
             doc = state.documents.get(doc_id)
             if doc is None or (document and doc_id != document) or not may_read(doc, actor, state):
+                continue
+            if self.erased(doc):
+                if document:
+                    self.check_content(doc)
                 continue
             if self.text_pending(doc):
                 pending.append(doc.id)

@@ -4,7 +4,8 @@ DESIGN: "each sitting has its own record segment and data key". What happens ins
 open sitting (attendance, the floor, polls and ballots, groups, its closing) is sealed
 with ``sitting-<id>``; the session's registry (set-up, participants, agenda, documents,
 devices) and the opening of a sitting are sealed with ``session``, because they outlive
-the sitting: erasing a sitting must not unpair a tablet or lose a document. A feature
+the sitting: erasing a sitting must not unpair a tablet or lose another sitting's document
+(a document's content has its own key, erased with the sittings it goes with: web/erase.py). A feature
 whose facts outlive the sitting they were made in belongs in ``SESSION_COMMANDS``.
 """
 

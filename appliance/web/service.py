@@ -82,6 +82,9 @@ class Appliance:
         self._lock_file: Any = None
         self.locked = False  # no key yet (key stick out): see appliance/web/locked.py
         self.unlocker: asyncio.Task[None] | None = None
+        # token digest -> the device it matched last time: a hint that spares authenticate a scan
+        # of every paired device (500 in a full hall) per request; the state still decides.
+        self._device_hint: dict[str, str] = {}
 
     # -- life cycle ---------------------------------------------------------------
     async def start(self) -> None:
@@ -98,7 +101,7 @@ class Appliance:
         data = self.settings.data_dir
         self.keyring = keyring
         key = self.keyring.data_key("session")
-        self.blobs = BlobStore(data / "blobs", self.keyring.data_key("blobs"), self.keyring.mac_key("blobs"))
+        self.blobs = BlobStore(data / "blobs", self.keyring)  # each blob names its key: a document's own, or "blobs"
         self.snapshots = Snapshots(data / "snapshots", key)
         self.ballots = BallotBox.open(data / "ballots" / "box.sealed", self.keyring.data_key("ballots"))
         self.mac = self.keyring.mac_key("pairing")
@@ -342,13 +345,16 @@ class Appliance:
         if not token or len(token) > 200:
             raise refuse("not_paired")
         digest = token_digest(token, self.mac)
-        for device in self.state.devices.values():
+        hinted = self.state.devices.get(self._device_hint.get(digest, ""))
+        known = hinted is not None and digests_match(hinted.token_digest, digest)
+        for device in [hinted] if known and hinted else self.state.devices.values():  # else every device
             if digests_match(device.token_digest, digest):
                 if device.revoked:  # answered with Clear-Site-Data: the tablet wipes what it cached
                     raise refuse("device_revoked")
                 participant = self.state.participants.get(device.participant_id)
                 if participant is None:
                     break
+                self._device_hint[digest] = device.id  # only ever a matched device: bounded by them
                 return device.id, actor_for(self.state, participant)  # custom roles too
         raise refuse("not_paired")
 
@@ -380,7 +386,7 @@ class Appliance:
                     "pair_device",
                     {
                         "kind": "card" if card else "code",
-                        "code_digest": code_digest(code, self.mac),
+                        "code_digest": (digest := code_digest(code, self.mac)),
                         "device_id": device_id,
                         "token_digest": token_digest(token, self.mac),
                         "device_key": device_key,
@@ -389,9 +395,9 @@ class Appliance:
             )
         except PhsError as err:
             if err.code == "code_invalid":
-                self.trust.wrong_guess(address, now.mono, now.wall)
+                self.trust.wrong_guess(address, now.mono, now.wall, digest)
             raise
-        self.trust.good_guess(address)
+        self.trust.good_guess(address, digest, now.mono)
         device = self.state.devices[device_id]
         participant = self.state.participants[device.participant_id]
         log.info("device paired", extra={"device": device_id, "role": participant.role, "card": card, "keyed": bool(device_key)})
@@ -440,6 +446,7 @@ class Appliance:
     ) -> dict[str, Any]:
         """Ingest, seal the pages, then record the document."""
         from appliance.documents import ingest_and_render
+        from appliance.web.doc_service import record_args, services
 
         if not actor.can("document.manage"):
             raise refuse("forbidden")
@@ -449,16 +456,9 @@ class Appliance:
             raise refuse("not_found", "Không có mục chương trình này.", "No such agenda item.")
         if not access_allowed(self.state, access):
             raise refuse("invalid", "Mức truy cập không hợp lệ.", "Unknown access level.")
-        record = await ingest_and_render(data, filename, password, self.blobs.put)
-        doc_id = new_id("doc_")
-        rec = {
-            "title": record.title,
-            "page_count": record.page_count,
-            "sizes": [[p["w"], p["h"]] for p in record.pages],
-            "page_blobs": record.page_blobs,
-            "original_blob": record.original_blob,
-            "text_blob": record.text_blob,
-        }
+        doc_id = new_id("doc_")  # before the ingest: every blob of the document is sealed with its key
+        record = await ingest_and_render(data, filename, password, services(self).put_for(doc_id))
+        rec = record_args(record)  # as an upload records it (with its PDF rendition, so it is not made again)
         await self.execute(
             actor,
             Command("add_document", {"id": doc_id, "item": item, "access": access, "filename": filename, "record": rec}),

@@ -32,6 +32,7 @@ log = logging.getLogger("phs.trust")
 # for everyone until the lock runs out or the technician opens a pairing window.
 PER_ADDRESS = (10, 60.0, 300.0)
 BOX_WIDE = (100, 900.0, 900.0)
+JUST_USED_S = 60.0  # a code's double tap within this is not a wrong guess
 BOX_KEY = "*"
 # A tablet guessing its delegate's vote PIN: 5 wrong a quarter hour locks that device.
 VOTE_PIN = (5, 900.0, 900.0)
@@ -59,6 +60,7 @@ class DeviceTrust:
         self.replays: dict[str, int] = {}  # device id -> refused requests without a valid proof
         self._proofs: OrderedDict[str, None] = OrderedDict()
         self.locked_at: float | None = None  # wall time the box-wide lock last engaged
+        self.just_used: dict[str, float] = {}  # code digest -> when it paired a device (monotonic)
         # (device, poll) pairs whose delegate typed the PIN; memory only, like the fact
         # "voted" in the journal it reveals nothing about a choice.
         self.vote_unlocked: set[tuple[str, str]] = set()
@@ -70,8 +72,14 @@ class DeviceTrust:
         self.box.check(BOX_KEY, mono)
         self.per_address.check(address, mono)
 
-    def wrong_guess(self, address: str, mono: float, wall: float) -> None:
-        """Count a wrong code; log when it locks an address or the box."""
+    def wrong_guess(self, address: str, mono: float, wall: float, digest: str = "") -> None:
+        """Count a wrong code; log when it locks an address or the box.
+
+        A code that paired a device moments ago is not a guess: a double tap sends it twice
+        at once, and the second must not count towards the lock-out (it is refused all the same)."""
+        used = self.just_used.get(digest)
+        if used is not None and mono - used < JUST_USED_S:
+            return
         if self.per_address.record_failure(address, mono):
             log.warning(
                 "pairing locked for an address",
@@ -88,9 +96,12 @@ class DeviceTrust:
                 },
             )
 
-    def good_guess(self, address: str) -> None:
-        """A paired device starts clean."""
+    def good_guess(self, address: str, digest: str = "", mono: float = 0.0) -> None:
+        """A paired device starts clean; its code is remembered for a minute (see ``wrong_guess``)."""
         self.per_address.record_success(address)
+        if digest:
+            self.just_used = {d: t for d, t in self.just_used.items() if mono - t < JUST_USED_S}
+            self.just_used[digest] = mono
 
     def box_locked_for(self, mono: float) -> float:
         """Seconds code pairing stays locked for everyone."""

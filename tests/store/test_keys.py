@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from appliance.core.errors import PhsError
-from appliance.store.keys import Keyring, _wrap
+from appliance.store.blobs import BlobStore
+from appliance.store.keys import Keyring, _wrap, document_key_name
 
 
 def dirs(tmp_path: Path) -> tuple[Path, Path]:
@@ -122,6 +123,29 @@ def test_rotate_kek_keeps_data_keys(tmp_path: Path) -> None:
     reopened = Keyring.open(keys, data, create=False)
     assert {n: reopened.data_key(n) for n in ("s1", "s2")} == before
     assert reopened.identity_public() == public
+
+
+def test_erase_of_a_name_without_a_key_leaves_a_tombstone(tmp_path: Path) -> None:
+    keys, data = dirs(tmp_path)
+    ring = Keyring.open(keys, data, create=True)
+    ring.erase("doc-doc_old", missing_ok=True)  # a document stored before documents had keys
+    assert ring.erased("doc-doc_old") and ring.erased_names() == ["doc-doc_old"] and ring.names() == []
+    with pytest.raises(PhsError) as reused:
+        ring.data_key("doc-doc_old")
+    assert reused.value.code == "conflict"
+
+
+def test_rotation_rewraps_document_keys_and_their_blobs_still_open(tmp_path: Path) -> None:
+    keys, data = dirs(tmp_path)
+    ring = Keyring.open(keys, data, create=True)
+    name = document_key_name("doc_a1")
+    blob_id = BlobStore(data / "blobs", ring).put(b"Trang 1 \xe2\x80\x94 ng\xc3\xa2n s\xc3\xa1ch", key_name=name)
+    wrapped_before = (data / "keys" / f"{name}.wrapped").read_bytes()
+    ring.rotate_kek(bytes(range(32)))
+    assert name == "doc-doc_a1" and name in ring.names()
+    assert (data / "keys" / f"{name}.wrapped").read_bytes() != wrapped_before
+    reopened = Keyring.open(keys, data, create=False)
+    assert BlobStore(data / "blobs", reopened).get(blob_id) == "Trang 1 — ngân sách".encode()
 
 
 def test_rotation_interrupted_before_commit_keeps_old_kek(tmp_path: Path) -> None:

@@ -35,10 +35,12 @@ def dirs(d: Driver) -> list[str]:
     return ["--data", str(d.data_dir), "--keys", str(d.server.keys_dir)]
 
 
-async def hold_sitting(d: Driver, c: httpx.AsyncClient, present: int, voters: int) -> str:
-    """Open the next sitting, check in, vote on one motion, close the poll and the sitting."""
+async def hold_sitting(d: Driver, c: httpx.AsyncClient, present: int, voters: int, item: int | None = None) -> str:
+    """Open the next sitting, check in, take up ``item``, vote on one motion, close the poll and the sitting."""
     r = await c.post("/api/sitting/open", json={"confirmed_wall": time.time()}, headers=d.h("d1"))
     assert r.status_code == 200, r.text
+    if item is not None:
+        assert (await c.post("/api/agenda/current", json={"item": item}, headers=d.h("d1"))).status_code == 200
     await asyncio.gather(*(c.post("/api/attendance/check-in", json={}, headers=d.h(f"d{i}")) for i in range(1, present + 1)))
     poll = str((await c.post("/api/polls", json={"question": "Tán thành?"}, headers=d.h("d1"))).json()["poll"]["id"])
     for i in range(1, voters + 1):
@@ -58,7 +60,7 @@ async def test_erase_shreds_one_sitting_and_keeps_the_rest(tmp_path: Path) -> No
     async with d.client() as c:
         doc = (await c.post("/api/documents", files={"file": (DOCUMENT.name, DOCUMENT.read_bytes(), "application/pdf")},
                             data={"item": "1"}, headers=d.h("secretary"))).json()["document"]
-        first = await hold_sitting(d, c, present=10, voters=9)
+        first = await hold_sitting(d, c, present=10, voters=9, item=1)  # item 1's document goes with s1
         second = await hold_sitting(d, c, present=11, voters=8)
     # While the server runs, erasing is refused: it holds the writer's lock.
     running = phs("sitting", "erase", "s1", "--force", *dirs(d))
@@ -78,6 +80,9 @@ async def test_erase_shreds_one_sitting_and_keeps_the_rest(tmp_path: Path) -> No
     assert erased.returncode == 0, erased.stderr
     body = json.loads(erased.stdout[: erased.stdout.rindex("}") + 1])
     assert (body["erased"], body["shredded_records"], body["journal_ok"]) == ("s1", sealed_s1, True)
+    assert (body["documents_erased"], body["keys_erased"], body["last_sitting"]) == (1, [f"doc-{doc['id']}"], False)
+    assert f"{sealed_s1} records and 1 document are now unreadable" in erased.stdout
+    assert list((d.data_dir / "blobs").rglob("*.blob")) == []  # the document's pages, text, PDF and original
     again = phs("sitting", "erase", "s1", "--force", *dirs(d))
     assert again.returncode == 1 and "already erased" in again.stderr
 
@@ -103,7 +108,7 @@ async def test_erase_shreds_one_sitting_and_keeps_the_rest(tmp_path: Path) -> No
     assert [s["status"] for s in state["sittings"]] == ["closed", "closed"]
     assert gone.status_code == 404
     assert kept["result"]["counts"]["for"] == 8 and kept["result"]["turnout"] == 8
-    assert page.status_code == 200 and page.content[:4] == b"RIFF"
+    assert (page.status_code, page.json()["code"]) == (410, "erased")
     assert (check["ok"], check["shredded"]) == (True, sealed_s1)
     assert reopen.status_code == 409  # nothing is ever written under the erased name again
     await d.server.stop()

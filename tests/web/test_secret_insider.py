@@ -163,7 +163,7 @@ async def test_secret_ballot_leaves_no_link_anywhere(tmp_path: Path) -> None:
     box = BallotBox.open(data / "ballots" / "box.sealed", keyring.data_key("ballots"))
     slots = [json.loads(s) for s in box._slots if s is not None]
     snap = Snapshots(data / "snapshots", keyring.data_key("session")).load()
-    blobs = BlobStore(data / "blobs", keyring.data_key("blobs"), keyring.mac_key("blobs"))
+    blobs = BlobStore(data / "blobs", keyring)
     blob_texts = [blobs.get(p.name.split(".")[0]).decode("utf-8", "replace")
                   for p in (data / "blobs").rglob("*") if p.is_file()] if (data / "blobs").is_dir() else []
     logs = [line for p in (tmp_path / "logs").glob("server-*") for line in p.read_text("utf-8", "replace").splitlines()]

@@ -39,8 +39,10 @@ async def original(request: Request[Any, Any, Any], doc_id: str) -> Response[byt
         raise refuse("forbidden", "Tài liệu có dấu bản quyền người đọc chỉ xem được trên máy tính bảng.",
                      "A watermarked document can only be read as page images.")
     appliance = _app(request)
-    await services(appliance).record_opening(doc, actor, device_of(request), "original")
-    data = appliance.blobs.get(doc.original_blob)
+    svc = services(appliance)
+    svc.check_content(doc)  # an erased document's opening is not recorded: nothing is served
+    await svc.record_opening(doc, actor, device_of(request), "original")
+    data = svc.original(doc)
     name = doc.filename or "tai-lieu"
     ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "document"
     return Response(

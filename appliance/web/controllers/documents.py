@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -74,20 +75,29 @@ async def _as_sent(app: ASGIApp) -> ASGIApp:
 async def page_image(request: Request[Any, Any, Any], doc_id: str, n: int, size: str = "tablet") -> ASGIApp:
     """A page image: immutable, cached for a year on the tablet, revalidated by ETag.
 
-    The hottest route of a sitting (every tablet, every page): the guard runs as for any route
-    (the device, its key or session, the permission), then the checks of every document
-    route; only then is the page read, or taken from the cache of decrypted pages, and sent
-    as it is, without Litestar's Response machinery."""
-    status, headers, body = await _page(request, doc_id, n, size)
-    return _raw(status, headers, body)
+    The hottest route of a sitting (every tablet, every page). The tablets' own requests are
+    answered ahead of the router by ``appliance.web.fast_pages`` with this route's guard and
+    ``page_answer``; Litestar still routes the other forms (HEAD, extra query parameters) here."""
+    status, headers, body = await page_answer(request, doc_id, n, size)
+    return raw_answer(status, headers, body)
 
 
-def _raw(status: int, headers: dict[str, str], body: bytes) -> ASGIApp:
-    from appliance.web.app import SECURITY_HEADERS
+CACHE_FOREVER = (b"cache-control", b"private, max-age=31536000, immutable")
 
-    raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in {**SECURITY_HEADERS, **headers}.items()]
+
+@cache
+def _security_raw() -> tuple[tuple[bytes, bytes], ...]:
+    """The app's security headers, encoded once (not per page image)."""
+    from appliance.web.app import SECURITY_HEADERS  # app.py imports this module
+
+    return tuple((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items())
+
+
+def raw_answer(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> ASGIApp:
+    """The answer as a bare ASGI app: security headers, the given ones, the length, the body once."""
+    raw = [*_security_raw(), *headers]
     if status != 304:
-        raw.append((b"content-length", str(len(body)).encode()))
+        raw.append((b"content-length", b"%d" % len(body)))
 
     async def answer(scope: Scope, receive: Receive, send: Send) -> None:
         start: HTTPResponseStartEvent = {"type": "http.response.start", "status": status, "headers": raw}
@@ -98,8 +108,11 @@ def _raw(status: int, headers: dict[str, str], body: bytes) -> ASGIApp:
     return answer
 
 
-async def _page(request: Request[Any, Any, Any], doc_id: str, n: int, size: str) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers and body of a page image (every check of a document route first)."""
+async def page_answer(request: Request[Any, Any, Any], doc_id: str, n: int, size: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, encoded headers and body of a page image, after every check of a document route.
+
+    The caller has run the permission guard; who may see the page is decided here, on every
+    request, from the current state (nothing about access is cached)."""
     doc = readable(request, doc_id)
     appliance = request.app.state.appliance
     svc = services(appliance)
@@ -108,21 +121,22 @@ async def _page(request: Request[Any, Any, Any], doc_id: str, n: int, size: str)
     if size != "thumb":
         await svc.record_opening(doc, actor, device_of(request), "page", n)
     etag = f'"{blob_id}"'
-    headers = {"Cache-Control": "private, max-age=31536000, immutable", "ETag": etag}
-    if request.headers.get("if-none-match") == etag:  # before any blob is read
+    headers = [CACHE_FOREVER, (b"etag", etag.encode("latin-1"))]
+    asked = request.headers
+    if asked.get("if-none-match") == etag:  # before any blob is read
         return 304, headers, b""
     body, media = svc.page_bytes(blob_id)  # one read and decrypt, then from memory
     total = len(body)
     try:
-        span = byte_range(request.headers.get("range"), request.headers.get("if-range"), etag, total)
+        span = byte_range(asked.get("range"), asked.get("if-range"), etag, total)
     except PhsError as err:
         refused = json.dumps(err.to_dict(), ensure_ascii=False).encode()
-        return err.status, {"Content-Type": "application/json", "Content-Range": f"bytes */{total}"}, refused
-    headers.update({"Content-Type": media, "Accept-Ranges": "bytes"})
+        return err.status, [(b"content-type", b"application/json"), (b"content-range", b"bytes */%d" % total)], refused
+    headers += [(b"content-type", media.encode("latin-1")), (b"accept-ranges", b"bytes")]
     if span is None:
         return 200, headers, body
     start, end = span  # a resumed download
-    headers["Content-Range"] = f"bytes {start}-{end - 1}/{total}"
+    headers.append((b"content-range", b"bytes %d-%d/%d" % (start, end - 1, total)))
     return 206, headers, body[start:end]
 
 
@@ -195,8 +209,8 @@ async def upload_document(
     svc = services(appliance)
     upload_id = str(data.get("upload_id") or "") or None
     password = data.get("password") or None
-    record, filename, background = await svc.ingest(files, str(password) if password else None, upload_id)
-    doc_id = new_document_id()
+    doc_id = new_document_id()  # before the ingest: the document's blobs are sealed with its own key
+    record, filename, background = await svc.ingest(files, str(password) if password else None, upload_id, doc_id=doc_id)
     args = {"id": doc_id, "item": item, "access": access, "filename": filename, "record": record_args(record),
             "readers": readers, "watermark": _flag(data.get("watermark"))}
     added = await _add(svc, actor, device, client_id, Command("add_document", args), doc_id, background, upload_id)
@@ -253,8 +267,8 @@ async def replace_document(
     svc = services(appliance)
     upload_id = str(data.get("upload_id") or "") or None
     password = data.get("password") or None
-    record, filename, background = await svc.ingest(files, str(password) if password else None, upload_id)
     new_id = new_document_id()
+    record, filename, background = await svc.ingest(files, str(password) if password else None, upload_id, doc_id=new_id)
     command = Command("replace_document", {"old_id": old.id, "id": new_id, "filename": filename, "record": record_args(record)})
     added = await _add(svc, actor, device, request.headers.get("idempotency-key"), command, new_id, background, upload_id)
     return {"document": view_of(appliance, appliance.state.documents[added], actor)}
