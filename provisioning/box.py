@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +25,10 @@ from appliance import __version__
 from appliance.core.errors import PhsError, refuse
 from appliance.core.events import Event
 from appliance.core.ids import new_id
+from appliance.core.text import clean
 from appliance.meeting.apply import apply
 from appliance.meeting.decide import Command, decide
+from appliance.store.keys import bundle_key_name, document_key_name
 from appliance.store.sealing import InvalidTag, atomic_write, seal, unseal
 
 from .crypto import b64, enrolment_document, fingerprint, open_secret, unb64
@@ -174,19 +177,24 @@ class ProvisioningService:
         self.status.update(stage="ingesting", done=0, total=_count_documents(bundle))
         commands += await self._documents(bundle)
         self.status["stage"] = "applying"
-        position = await commit_commands(self.app, commands)
-        blob = await asyncio.to_thread(self.app.blobs.put, data)
+        # Its own key: it holds the documents' originals, so erasing a sitting's documents erases it too.
+        # Stored before the commit: a cut leaves at most an unused blob.
+        blob = await asyncio.to_thread(self.app.blobs.put, data, key_name=bundle_key_name(new_id()))
         record = {"blob": blob, "id": bundle.manifest.get("id"), "at": time.time(), "name": name}
         first_use = trusted is None
-        stored.update(
-            trusted=b64(bundle.signer),
-            previous=stored.get("current"),
-            current=record,
-            admins=admins,
-            upstream=bundle.json("upstream.json"),
-            network=bundle.json("network.json"),
-        )
+        # What the box keeps beside the journal, written as *pending* before the commit and
+        # promoted after it. A cut in between is settled on the next start by the journal's
+        # ``bundle_applied`` marker (``recover``): promoted if the commit is there, dropped if not.
+        # Never the trust pin without the registry, nor the registry without the pin.
+        apply_id = new_id("apply_")
+        stored["pending"] = {
+            "apply": apply_id,
+            "fields": {"trusted": b64(bundle.signer), "previous": stored.get("current"), "current": record, "admins": admins,
+                       "upstream": bundle.json("upstream.json"), "network": bundle.json("network.json")},
+        }
         self.save(stored)
+        position = await commit_commands(self.app, [*commands, Command("mark_bundle_applied", {"apply": apply_id})])
+        self._promote(stored)
         written = self._write_network(network)
         return {
             "ok": True,
@@ -235,11 +243,23 @@ class ProvisioningService:
             commands.append(Command("replace_configuration", {"bundle": str(m.get("id", ""))}))
         titles = [s["title"] for s in m.get("sittings") or [] if s.get("title")] or None
         commands.append(Command("setup", {"body": m["body"], "session": m["session"], "sittings": titles, "rehearsal": bool(m.get("rehearsal"))}))
-        people = bundle.json("participants.json")
+        people = [row for row in bundle.json("participants.json") if not self._kept_staff(row)]
         commands.append(Command("add_participants", {"participants": people, "ids": [new_id("p_") for _ in people]}))
         for item in bundle.json("agenda.json"):
             commands.append(Command("add_agenda_item", {"title": item["title"], "id": new_id("i_")}))
         return commands
+
+    def _kept_staff(self, row: Any) -> bool:
+        """A row naming staff the box already has: a replacement keeps them (and their pairing), so adding them again would list one person twice."""
+        from appliance.meeting.provisioned import KEPT_ROLES
+
+        if not isinstance(row, dict) or row.get("role") not in KEPT_ROLES:
+            return False
+        who = [clean(str(row.get(k) or ""), one_line=True).casefold() for k in ("name", "title", "unit", "team")]
+        return any(
+            p.role == row["role"] and [getattr(p, k).casefold() for k in ("name", "title", "unit", "team")] == who
+            for p in self.app.state.participants.values()
+        )
 
     def _admins(self, bundle: Bundle, before: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[Command]]:
         """The bundle's administrators, each bound to a participant (kept from before when still there)."""
@@ -276,17 +296,49 @@ class ProvisioningService:
         for n, item in enumerate(bundle.json("agenda.json"), start=1):
             for doc in item.get("documents", []):
                 filename = str(doc.get("filename") or doc["file"])
+                doc_id = new_id("doc_")  # before the ingest: the document's blobs are sealed with its own key
+                put = partial(self.app.blobs.put, key_name=document_key_name(doc_id))
                 try:
-                    rec = await ingest_and_render(bundle.files[doc["file"]], filename, None, self.app.blobs.put)
+                    rec = await ingest_and_render(bundle.files[doc["file"]], filename, None, put)
                 except PhsError as err:
                     raise refuse("bundle_invalid", f"Tài liệu '{filename}': {err.message}", f"Document '{filename}': {err.message_en}",
                                  reason="document", path=doc["file"]) from None
-                args = {"id": new_id("doc_"), "item": n, "access": doc.get("access", "delegates"), "filename": filename,
+                args = {"id": doc_id, "item": n, "access": doc.get("access", "delegates"), "filename": filename,
                         "record": {"title": rec.title, "page_count": rec.page_count, "sizes": [[p["w"], p["h"]] for p in rec.pages],
                                    "page_blobs": rec.page_blobs, "original_blob": rec.original_blob, "text_blob": rec.text_blob}}
                 commands.append(Command("add_document", args))
                 self.status["done"] = self.status.get("done", 0) + 1
         return commands
+
+    def _promote(self, stored: dict[str, Any]) -> None:
+        """Move a committed application's pending fields into place."""
+        pending = stored.pop("pending")
+        stored.update(pending["fields"])
+        self.save(stored)
+
+    def recover(self) -> str | None:
+        """Settle an application a power cut interrupted; what was done ("promoted", "dropped") or None.
+
+        Runs once, when the service is made (before any bundle is judged against the trust pin)."""
+        stored = self.load()
+        pending = stored.get("pending")
+        if not isinstance(pending, dict):
+            return None
+        if self.app.state.applied_bundle == pending.get("apply"):
+            self._promote(stored)
+            current = stored.get("current") or {}
+            try:  # the Wi-Fi files come from the bundle's sealed secrets, kept in the blob store
+                bundle = read_bundle(self.app.blobs.get(str(current.get("blob"))), trusted=unb64(stored["trusted"], "trusted"))
+                self._write_network(self._secrets(bundle))
+            except PhsError as err:
+                log.warning("network files not rewritten after recovery", extra={"code": err.code})
+            outcome = "promoted"
+        else:
+            stored.pop("pending")
+            self.save(stored)
+            outcome = "dropped"
+        log.warning("interrupted bundle application settled", extra={"event": "provisioning_recovered", "outcome": outcome})
+        return outcome
 
     def _write_network(self, network: Any) -> list[str]:
         """Write hostapd/dnsmasq files when this machine is the box (PHS_SYSTEM_ROOT set)."""

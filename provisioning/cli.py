@@ -60,6 +60,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if err.detail:
             sys.stderr.write(f"       {json.dumps(err.detail, ensure_ascii=False)}\n")
         return 1
+    except OSError as err:  # the server is not running, or went away mid-bundle (httpx's errors are not OSErrors)
+        return _unreachable(err)
+    except Exception as err:
+        if type(err).__module__.startswith("httpx"):
+            return _unreachable(err)
+        raise
+
+
+def _unreachable(err: BaseException) -> int:
+    sys.stderr.write(
+        "unavailable: Không liên lạc được với máy chủ PHS, hoặc máy chủ dừng giữa chừng. Gói được áp dụng trọn vẹn "
+        "hoặc không áp dụng gì; hãy kiểm tra `phs provision apply` lại khi máy chủ chạy.\n"
+        "       The PHS server could not be reached, or stopped midway. A bundle is applied whole or not at all; "
+        f"run `phs provision apply` again once the server runs. ({type(err).__name__})\n"
+    )
+    return 1
 
 
 def _keygen(args: argparse.Namespace) -> int:

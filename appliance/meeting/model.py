@@ -213,6 +213,7 @@ class SessionState(BaseModel):
     trust: TrustBoard = Field(default_factory=TrustBoard)  # pairing window, seat cards, device keys (meeting/device_trust.py)
     presenting: dict[str, Any] | None = None  # "follow me": the page shown on every screen (doc_rules.py)
     openings: list[dict[str, Any]] = Field(default_factory=list)  # who opened a confidential document
+    applied_bundle: str | None = None  # the last bundle application committed (meeting/provisioned.py)
     # Secret choices live only in memory and in the ballot box, never in a snapshot.
     _secret: dict[str, list[Any]] = PrivateAttr(default_factory=dict)
 

@@ -54,3 +54,25 @@ def _cleared(s: SessionState, e: ConfigurationReplaced) -> None:
         if name not in ("version", "position"):
             setattr(s, name, getattr(fresh, name))
     s.participants, s.devices, s.codes = staff, devices, codes
+
+
+@event("bundle_applied")
+@dataclass(frozen=True)
+class BundleApplied(Event):
+    """A bundle's commands were committed, in this same record (``apply`` is one id per application).
+
+    The box's sealed provisioning state (trust pin, administrators, upstream, Wi-Fi) is
+    written beside the journal; after a power cut it is finished from this marker or
+    dropped without it (provisioning/box.py), so the two never disagree."""
+
+    apply: str
+
+
+@handles("mark_bundle_applied", "session.manage")
+def _mark(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -> list[Event]:
+    return [BundleApplied(str(args.get("apply", ""))[:64])]
+
+
+@applies(BundleApplied)
+def _marked(s: SessionState, e: BundleApplied) -> None:
+    s.applied_bundle = e.apply

@@ -31,6 +31,7 @@ def service_of(request: Request[Any, Any, Any]) -> ProvisioningService:
     service = getattr(state, "provisioning", None)
     if service is None:
         service = ProvisioningService(state.appliance)
+        service.recover()  # an application a power cut interrupted is settled before anything else
         state.provisioning = service
     return service
 
