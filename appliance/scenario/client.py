@@ -5,17 +5,21 @@ every request with a fresh ``Idempotency-Key`` as the web UI does, and resends t
 same key when the network drops a request (the appliance answers a resend with the
 first outcome, so nothing is applied twice). Cookies are never kept: the pool is
 shared, and a cookie from one device's pairing must not make a stranger look paired.
+
+aiohttp, not httpx: a full hall is 500 delegates and 100 screens in this one process, and
+with httpx the runner spent more CPU than the appliance it drove, 83 % of it in
+httpx/httpcore (bench/RESULTS.md, "Full hall rehearsal").
 """
 
 from __future__ import annotations
 
 import asyncio
-import http.cookiejar
 import uuid
 from dataclasses import dataclass
+from json import loads as json_loads
 from typing import Any
 
-import httpx
+import aiohttp
 
 RETRIES = (0.2, 0.5, 1.0, 2.0)
 
@@ -53,26 +57,25 @@ class Reply:
         return self.content[:200].decode("utf-8", "replace")
 
 
-def _no_cookies() -> http.cookiejar.CookieJar:
-    # Passed as a bare CookieJar: httpx keeps that object (an httpx.Cookies would be
-    # copied into a fresh jar, losing the policy).
-    policy = http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
-    return http.cookiejar.CookieJar(policy=policy)
-
-
 class Api:
     """A client of the appliance's public HTTP API (docs/CONTRACTS.md)."""
 
     def __init__(self, base_url: str, timeout: float = 60.0) -> None:
         self.base_url = base_url.rstrip("/")
-        limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=timeout,
-            limits=limits,
-            cookies=_no_cookies(),
-            trust_env=False,
-        )
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        """The pool, made on first use (a session belongs to the running loop)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                base_url=self.base_url,
+                timeout=self._timeout,
+                connector=aiohttp.TCPConnector(limit=256, limit_per_host=256),
+                cookie_jar=aiohttp.DummyCookieJar(),  # never keep a cookie: see the module docstring
+                trust_env=False,
+            )
+        return self._session
 
     async def call(
         self,
@@ -93,31 +96,40 @@ class Api:
             if delay:
                 await asyncio.sleep(delay)
             try:
-                response = await self._client.request(
-                    method,
-                    path,
-                    headers=headers,
-                    json=json,
-                    files=files,
-                    data=data,
-                    params=params,
-                )
-            except httpx.TransportError as exc:
+                async with self._client().request(
+                    method, path, headers=headers, json=json, data=_form(files, data), params=params
+                ) as response:
+                    return await _reply(response)
+            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
                 last = exc
                 continue
-            return _reply(response)
         raise ApplianceGone(f"the appliance stopped answering ({method} {path}: {last!r})")
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
-def _reply(response: httpx.Response) -> Reply:
+def _form(files: dict[str, Any] | None, data: dict[str, str] | None) -> Any:
+    """Multipart for an upload (``files`` as ``{field: (filename, bytes, content type)}``), else ``data`` as a form."""
+    if not files:
+        return data
+    form = aiohttp.FormData()
+    for name, value in (data or {}).items():
+        form.add_field(name, value)
+    for field, (filename, content, content_type) in files.items():
+        form.add_field(field, content, filename=filename, content_type=content_type)
+    return form
+
+
+async def _reply(response: aiohttp.ClientResponse) -> Reply:
+    content = await response.read()
     body: Any = None
     if response.headers.get("content-type", "").startswith("application/json"):
         try:
-            body = response.json()
+            body = json_loads(content)
         except ValueError:
             body = None
-    return Reply(response.status_code, body, response.content)
+    return Reply(response.status, body, content)

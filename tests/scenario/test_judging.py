@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from io import StringIO
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from appliance.scenario.actors import Person
 from appliance.scenario.client import Api, Reply
@@ -176,19 +175,30 @@ def test_generated_names_are_seeded_and_distinct() -> None:
 
 async def test_the_shared_client_keeps_no_cookies() -> None:
     """A pairing's cookie must not turn the next device (a stranger) into a paired one."""
+    from aiohttp import web
+
     seen: list[str | None] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    async def handler(request: web.Request) -> web.Response:
         seen.append(request.headers.get("cookie"))
-        return httpx.Response(
-            200, json={"ok": True}, headers={"set-cookie": "phs_token=secret; Path=/; HttpOnly"}
-        )
+        response = web.json_response({"ok": True})
+        response.headers["Set-Cookie"] = "phs_token=secret; Path=/; HttpOnly"
+        return response
 
-    api = Api("http://127.0.0.1:1")
-    api._client._transport = httpx.MockTransport(handler)  # the hardware edge: no network
-    await api.call("POST", "/api/pair", json={"code": "1"})
-    await api.call("GET", "/api/state")
-    await api.aclose()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        api = Api(f"http://127.0.0.1:{port}")
+        await api.call("POST", "/api/pair", json={"code": "1"})
+        await api.call("GET", "/api/state")
+        await api.aclose()
+    finally:
+        await runner.cleanup()
     assert seen == [None, None]
 
 
@@ -204,14 +214,21 @@ async def test_an_appliance_that_stops_answering_ends_the_run() -> None:
 
     attempts: list[str | None] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        attempts.append(request.headers.get("idempotency-key"))
-        raise httpx.ConnectError("refused", request=request)
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Read the request, then close without answering (a server that died mid-request)."""
+        head = await reader.readuntil(b"\r\n\r\n")
+        key = [line.split(b":", 1)[1].strip().decode() for line in head.split(b"\r\n") if line.lower().startswith(b"idempotency-key:")]
+        attempts.append(key[0] if key else None)
+        writer.close()
 
-    api = Api("http://127.0.0.1:1")
-    api._client._transport = httpx.MockTransport(handler)
-    with pytest.raises(ApplianceGone, match="stopped answering"):
-        await api.call("POST", "/api/sitting/open", "tok", json={})
-    await api.aclose()
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        api = Api(f"http://127.0.0.1:{port}")
+        with pytest.raises(ApplianceGone, match="stopped answering"):
+            await api.call("POST", "/api/sitting/open", "tok", json={})
+        await api.aclose()
+    finally:
+        server.close()
     # Every resend carries the same key, so the appliance can never apply it twice.
     assert len(attempts) == 5 and len(set(attempts)) == 1
