@@ -34,8 +34,12 @@ def test_rootfs_builds_and_phs_runs_inside(tmp_path: Path) -> None:
     assert (root / "etc/systemd/network/10-phs-hall.network").is_symlink()
     assert (root / "etc/systemd/system/phs-update.path").is_file()
     # The server finds the web UI beside its venv (the wheel does not carry it).
-    ui = subprocess.run(["chroot", str(root), "/opt/phs/current/venv/bin/python", "-c", "from appliance.web.app import WEB_UI; print(WEB_UI)"],
-                        capture_output=True, text=True, check=True).stdout.strip()
-    assert ui.startswith("/opt/phs/releases/") and ui.endswith("/web_ui")
-    assert (root / ui.lstrip("/") / "index.html").is_file() and (root / ui.lstrip("/") / "box.js").is_file()
+    # It looks through the `current` link (the venv's prefix), which names this release.
+    found = subprocess.run(
+        ["chroot", str(root), "/opt/phs/current/venv/bin/python", "-c",
+         "import os; from appliance.web.app import WEB_UI; print(WEB_UI); print(os.path.realpath(WEB_UI))"],
+        capture_output=True, text=True, check=True).stdout.split()
+    version = run.stdout.split()[1]
+    assert found == ["/opt/phs/current/web_ui", f"/opt/phs/releases/{version}/web_ui"]
+    assert (root / found[1].lstrip("/") / "index.html").is_file() and (root / found[1].lstrip("/") / "box.js").is_file()
     print(f"rootfs built and checked in {time.monotonic() - started:.0f} s")
