@@ -251,15 +251,13 @@ class ProvisioningService:
 
     def _kept_staff(self, row: Any) -> bool:
         """A row naming staff the box already has: a replacement keeps them (and their pairing), so adding them again would list one person twice."""
+        from appliance.meeting.model import person_key
         from appliance.meeting.provisioned import KEPT_ROLES
 
         if not isinstance(row, dict) or row.get("role") not in KEPT_ROLES:
             return False
-        who = [clean(str(row.get(k) or ""), one_line=True).casefold() for k in ("name", "title", "unit", "team")]
-        return any(
-            p.role == row["role"] and [getattr(p, k).casefold() for k in ("name", "title", "unit", "team")] == who
-            for p in self.app.state.participants.values()
-        )
+        who = person_key(*(clean(str(row.get(k) or ""), one_line=True) for k in ("name", "title", "unit", "team")))
+        return any(p.role == row["role"] and p.identity() == who for p in self.app.state.participants.values())
 
     def _admins(self, bundle: Bundle, before: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[Command]]:
         """The bundle's administrators, each bound to a participant (kept from before when still there)."""

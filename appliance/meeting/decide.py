@@ -15,7 +15,7 @@ from appliance.core.errors import refuse
 from appliance.core.events import Event
 from appliance.core.text import clean, nfc
 from appliance.meeting import events as ev
-from appliance.meeting.model import SessionState, Sitting
+from appliance.meeting.model import SessionState, Sitting, person_key
 from appliance.meeting.roles import ROLES, Actor
 from appliance.meeting.sitting_record import clock_jump
 
@@ -141,7 +141,7 @@ def _add_participants(state: SessionState, actor: Actor, args: dict[str, Any], n
     if not isinstance(rows, list) or not rows:
         raise refuse("invalid", "Danh sách người tham dự trống.", "The participant list is empty.")
     seats = {p.seat for p in state.participants.values() if p.seat is not None}
-    known = {tuple(getattr(p, k).casefold() for k in ("name", "title", "unit", "team")): (p.id, p.seat) for p in state.participants.values()}
+    known = {p.identity(): (p.id, p.seat) for p in state.participants.values()}
     out: list[Event] = []
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
@@ -160,7 +160,7 @@ def _add_participants(state: SessionState, actor: Actor, args: dict[str, Any], n
         pid = ids[i] if i < len(ids) and isinstance(ids[i], str) else _free_id(state, out, len(state.participants) + i + 1)
         title, team = _text(row, "title", required=False, one_line=True), _text(row, "team", required=False, one_line=True)
         unit = _text(row, "unit", required=False, limit=1000, one_line=True)
-        who = tuple(v.casefold() for v in (name, title, unit, team))
+        who = person_key(name, title, unit, team)
         twin = known.get(who)
         if twin is not None and not row.get("namesake") and not (seat is not None and twin[1] is not None):
             # Two people may share a name; the same name, title, unit and team is one person

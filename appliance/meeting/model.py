@@ -19,6 +19,11 @@ from appliance.meeting.trust_model import TrustBoard
 STATE_VERSION = 1
 
 
+def person_key(name: str, title: str, unit: str, team: str) -> tuple[str, ...]:
+    """Same name, title, unit and team, ignoring case only: "Lê Thị Hà" and "Lê Thị Hạ" are two people."""
+    return tuple(v.casefold() for v in (name, title, unit, team))
+
+
 class Participant(BaseModel):
     """A person in the hall: a delegate (đại biểu), a guest, staff or a hall display."""
 
@@ -29,6 +34,10 @@ class Participant(BaseModel):
     title: str = ""
     team: str = ""
     unit: str = ""  # đơn vị: its own column of an imported list (meeting/roster.py), kept apart from ``title``
+
+    def identity(self) -> tuple[str, ...]:
+        """What makes two entries one person (``person_key``): two people may share a name."""
+        return person_key(self.name, self.title, self.unit, self.team)
 
     @property
     def is_delegate(self) -> bool:

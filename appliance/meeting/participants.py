@@ -19,7 +19,7 @@ from appliance.core.events import Event, event
 from appliance.meeting.apply import applies
 from appliance.meeting.decide import _participant, _text, handles
 from appliance.meeting.device_trust import DeviceRevoked
-from appliance.meeting.model import Participant, SessionState
+from appliance.meeting.model import SessionState
 from appliance.meeting.roles import Actor
 
 # Field -> its longest value, as the list import allows (meeting/roster.py).
@@ -46,9 +46,7 @@ class ParticipantRemoved(Event):
     participant_id: str
 
 
-def same_person(a: Participant, b: Participant) -> bool:
-    """Same name, title, unit and team, ignoring case only: "Lê Thị Hà" and "Lê Thị Hạ" are two people."""
-    return all(getattr(a, k).casefold() == getattr(b, k).casefold() for k in EDITABLE)
+
 
 
 @handles("edit_participant", "participant.manage")
@@ -62,7 +60,7 @@ def _edit(state: SessionState, actor: Actor, args: dict[str, Any], now: Stamp) -
     for key in given:
         values[key] = _text(args, key, required=key == "name", limit=EDITABLE[key], one_line=True)
     edited = person.model_copy(update=values)
-    twin = next((p for p in state.participants.values() if p.id != pid and same_person(p, edited)), None)
+    twin = next((p for p in state.participants.values() if p.id != pid and p.identity() == edited.identity()), None)
     if twin is not None:
         # Two people may share a name; the same name, title, unit and team is one person twice.
         raise refuse(

@@ -18,18 +18,11 @@ from appliance.web.fast_pages import FastPages, page_request
 from appliance.web.trust import SESSION_COOKIE
 from tests.pairing.test_trust_api import Tablet
 from tests.web.conftest import ROLES, Hall, build_hall
+from tests.web.test_doc_access import EXPECTED as ACCESS
+from tests.web.test_doc_access import PDF
 
-REPO = Path(__file__).resolve().parents[2]
-PDF = REPO / "appliance" / "demo" / "chuong-trinh-ky-hop.pdf"
-#: access level -> the roles that may read it (as tests/web/test_doc_access.py).
-EXPECTED = {
-    "public": {"chair", "vice_chair", "delegate", "secretary", "display", "guest"},
-    "delegates": {"chair", "vice_chair", "delegate", "secretary"},
-    "group": {"delegate", "secretary"},  # group g1 has the delegate only
-    "confidential_named": {"chair", "vice_chair", "secretary", "guest"},  # the guest is named
-    "confidential": {"chair", "vice_chair", "secretary"},
-    "watermarked": {"chair", "vice_chair", "delegate", "secretary"},  # delegates, per viewer
-}
+#: access level -> the roles that may read it: tests/web/test_doc_access.py's, plus a watermarked document.
+EXPECTED = {**ACCESS, "watermarked": {"chair", "vice_chair", "delegate", "secretary"}}  # delegates, per viewer
 VARIANTS = ("/pages/1", "/pages/1?size=tablet", "/pages/2?size=thumb", "/pages/1?size=zoom", "/pages/99", "/pages/0",
             "/pages/1?size=huge")
 SECURITY = {
